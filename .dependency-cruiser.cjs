@@ -1,0 +1,32 @@
+/** DESIGN.md "Layout": imports flow down the table, never up, and there are no cycles. */
+const layer = (from, notTo, comment) => ({
+  name: `${from}-not-to-${notTo.join("-")}`,
+  comment,
+  severity: "error",
+  from: { path: `^${from}/` },
+  to: { path: `^(${notTo.join("|")})/` },
+});
+module.exports = {
+  forbidden: [
+    { name: "no-circular", severity: "error", from: {}, to: { circular: true } },
+    layer("operators", ["avro", "connectors", "runtime", "pipelines", "bench", "stack", "dashboards"], "operators are pure RxJS"),
+    layer("avro", ["operators", "connectors", "runtime", "pipelines", "bench", "stack", "dashboards"], "avro is the codec only"),
+    layer("connectors", ["runtime", "pipelines", "bench", "stack", "dashboards"], "connectors sit under the runtime"),
+    layer("runtime", ["pipelines", "bench"], "the runtime runs jobs, it does not know them"),
+    layer("stack", ["operators", "connectors", "avro", "runtime", "pipelines", "bench", "dashboards"], "stack provisions services and imports nothing of ours"),
+    {
+      name: "operators-only-rxjs-and-lru-cache",
+      comment: "DESIGN.md: operators may import rxjs and lru-cache only",
+      severity: "error",
+      from: { path: "^operators/", pathNot: "\\.test\\.ts$" },
+      to: { dependencyTypes: ["npm"], pathNot: "node_modules/(rxjs|lru-cache)/" },
+    },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    exclude: { path: "(^dist/|node_modules)" },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    enhancedResolveOptions: { exportsFields: ["exports"], conditionNames: ["import", "require", "node", "default"], extensions: [".ts", ".js", ".mjs"] },
+  },
+};

@@ -1,0 +1,70 @@
+import type { Observable } from "rxjs";
+import type { CommitTrackerSnapshot } from "../operators/commit-tracker.js";
+import type { Headers, Record } from "../operators/record.js";
+
+/** A partition of a topic. */
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/** What a source tells its job about partition ownership (consumer-group rebalances). */
+export type AssignmentEvent =
+  | { readonly type: "assigned"; readonly partitions: readonly TopicPartition[] }
+  | { readonly type: "revoked"; readonly partitions: readonly TopicPartition[] };
+
+/**
+ * The source half of the connector contract (STYLE.md habit 3).
+ *
+ * A source emits {@link Record}s whose ack handles feed a per-partition commit tracker; it
+ * commits only what the trackers say is done. It pauses intake when `maxInFlight` records
+ * are unsettled and resumes below the low watermark. `close()` is idempotent: it stops
+ * intake, waits (bounded) for in-flight records, commits and releases the connection.
+ */
+export interface Source<T> {
+  readonly name: string;
+  /** Connects (idempotent). */
+  connect(): Promise<void>;
+  /**
+   * The record stream. Subscribing starts consumption; it completes when a bounded source
+   * is exhausted or the source is closed.
+   */
+  records(): Observable<Record<T>>;
+  /** Partition assignment changes, for jobs that keep keyed state per partition. */
+  assignments(): Observable<AssignmentEvent>;
+  /** Stops fetching from the given partitions (all if omitted). */
+  pause(partitions?: readonly TopicPartition[]): void;
+  /** Resumes fetching. */
+  resume(partitions?: readonly TopicPartition[]): void;
+  /** Commit points and done-above ranges of every owned partition, for a checkpoint. */
+  snapshot(): readonly CommitTrackerSnapshot[];
+  /** Commits the trackers' commit points now. */
+  commit(): Promise<void>;
+  /** Number of records emitted and not yet settled. */
+  readonly inFlight: number;
+  close(): Promise<void>;
+}
+
+/** One record to write: what a sink receives. */
+export interface OutgoingRecord<T> {
+  readonly topic?: string;
+  readonly key: string | undefined;
+  readonly value: T;
+  readonly timestamp?: number;
+  readonly headers?: Headers;
+  readonly partition?: number;
+}
+
+/**
+ * The sink half of the connector contract: writes batches, flushes on demand and declares
+ * its maximum number of batches in flight. A record is acked by the caller only after the
+ * batch holding it has been written.
+ */
+export interface Sink<T> {
+  readonly name: string;
+  readonly maxInFlight: number;
+  connect(): Promise<void>;
+  write(batch: readonly OutgoingRecord<T>[]): Promise<void>;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
