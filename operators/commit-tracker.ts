@@ -30,7 +30,7 @@ class TrackedAck implements AckHandle {
   failed = false;
   constructor(
     private readonly tracker: CommitTracker,
-    readonly slot: number,
+    public slot: number,
     readonly offset: number,
   ) {}
   get settled(): boolean {
@@ -264,9 +264,7 @@ export class CommitTracker {
       offsets[i] = this.offsets[from]!;
       states[i] = this.states[from]!;
       const h = this.handles[from];
-      if (h !== undefined) {
-        (h as { slot: number }).slot = i;
-      }
+      if (h !== undefined) h.slot = i;
       handles[i] = h;
     }
     this.offsets = offsets;
