@@ -87,11 +87,21 @@ describe("CommitTracker", () => {
     hs[3]!.ack();
     hs[5]!.ack();
     const snap = t.snapshot();
-    expect(snap).toEqual({ topic: "t", partition: 0, committed: 1, doneAbove: [[2, 3], [5, 5]] });
+    expect(snap).toEqual({
+      topic: "t",
+      partition: 0,
+      committed: 1,
+      doneAbove: [
+        [2, 3],
+        [5, 5],
+      ],
+    });
 
     const restored = new CommitTracker("t", 0);
     restored.restore(snap);
-    const redelivered = [1, 2, 3, 4, 5].filter((o) => !restored.shouldSkip(o) && (restored.track(o), true));
+    const redelivered = [1, 2, 3, 4, 5].filter(
+      (o) => !restored.shouldSkip(o) && (restored.track(o), true),
+    );
     expect(redelivered).toEqual([1, 4]);
   });
 
@@ -107,9 +117,21 @@ describe("CommitTracker", () => {
   it("never commits past an unacked offset and reaches the end once all are acked, in any completion order", () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 300 }).chain((n) =>
-          fc.tuple(fc.constant(n), fc.shuffledSubarray([...Array(n).keys()], { minLength: n, maxLength: n }), fc.array(fc.integer({ min: 1, max: 5 }), { minLength: n, maxLength: n })),
-        ),
+        fc
+          .integer({ min: 1, max: 300 })
+          .chain((n) =>
+            fc.tuple(
+              fc.constant(n),
+              fc.shuffledSubarray([...Array(n).keys()], {
+                minLength: n,
+                maxLength: n,
+              }),
+              fc.array(fc.integer({ min: 1, max: 5 }), {
+                minLength: n,
+                maxLength: n,
+              }),
+            ),
+          ),
         ([n, order, gaps]) => {
           const t = new CommitTracker("t", 0);
           const offsets: number[] = [];
@@ -135,5 +157,44 @@ describe("CommitTracker", () => {
         },
       ),
     );
+  });
+});
+
+describe("CommitTracker batches", () => {
+  it("commits a batch only when every record of it is done", () => {
+    const t = new CommitTracker("t", 0);
+    const batch = t.trackBatch(0, 2, 3);
+    batch.ack();
+    batch.ack();
+    expect(t.committable).toBeUndefined();
+    batch.ack();
+    expect(t.committable).toBe(3);
+  });
+
+  it("keeps a done batch above the commit point as one range in the snapshot", () => {
+    const t = new CommitTracker("t", 0);
+    t.trackBatch(0, 9, 10);
+    const second = t.trackBatch(10, 19, 10);
+    for (let i = 0; i < 10; i++) second.ack();
+    expect(t.snapshot().doneAbove).toEqual([[10, 19]]);
+  });
+
+  it("rejects an empty batch", () => {
+    const t = new CommitTracker("t", 0);
+    expect(() => t.trackBatch(5, 4, 1)).toThrow(/inverted batch/);
+  });
+});
+
+describe("CommitTracker batch redelivery", () => {
+  it("counts the whole batch again when a failed batch is retried", () => {
+    const t = new CommitTracker("t", 0);
+    const batch = t.trackBatch(0, 1, 2);
+    batch.ack();
+    batch.nack(boom);
+    const again = t.retry(1);
+    again.ack();
+    expect(t.committable).toBeUndefined();
+    again.ack();
+    expect(t.committable).toBe(2);
   });
 });

@@ -72,8 +72,14 @@ class TrackedAck implements AckHandle {
  */
 export class CommitTracker {
   private offsets = new Float64Array(1024);
+  /** First offset of each slot: equal to `offsets` unless the slot is a batch. */
+  private firsts = new Float64Array(1024);
+  /** Records in each slot: 1 unless the slot is a batch. */
+  private counts = new Uint32Array(1024);
   private states = new Uint8Array(1024);
-  private handles: (TrackedAck | undefined)[] = new Array<TrackedAck | undefined>(1024);
+  private handles: (TrackedAck | undefined)[] = new Array<
+    TrackedAck | undefined
+  >(1024);
   /** Ring buffer: slots [head, head + size) hold the tracked offsets in arrival order. */
   private head = 0;
   private size = 0;
@@ -90,31 +96,60 @@ export class CommitTracker {
 
   /** Registers the next offset read from the partition and returns its ack handle. */
   track(offset: number): AckHandle {
-    if (this.lastTracked !== undefined && offset <= this.lastTracked) {
-      throw new RangeError(`${this.topic}[${this.partition}]: offset ${offset} tracked after ${this.lastTracked}; offsets must ascend`);
+    return this.trackBatch(offset, offset, 1);
+  }
+
+  /**
+   * Registers a batch read together, offsets `first..last` holding `count` records, and
+   * returns one handle for all of them with `count` pending descendants: each record of the
+   * batch settles it once. One allocation per batch instead of per record; the batch
+   * becomes committable when every record in it is done.
+   *
+   * @example
+   * ```ts
+   * const handle = tracker.trackBatch(100, 199, 100);
+   * const records = values.map((v, i) => record({ value: v, timestamp, origin: { topic, partition, offset: 100 + i }, ack: handle }));
+   * ```
+   */
+  trackBatch(first: number, last: number, count: number): AckHandle {
+    if (this.lastTracked !== undefined && first <= this.lastTracked) {
+      throw new RangeError(
+        `${this.topic}[${this.partition}]: offset ${first} tracked after ${this.lastTracked}; offsets must ascend`,
+      );
     }
-    this.lastTracked = offset;
+    if (last < first || count < 1)
+      throw new RangeError(
+        `${this.topic}[${this.partition}]: empty or inverted batch ${first}..${last} (${count} records)`,
+      );
+    this.lastTracked = last;
     if (this.size === this.offsets.length) this.grow();
     const slot = (this.head + this.size) & (this.offsets.length - 1);
-    this.offsets[slot] = offset;
+    this.offsets[slot] = last;
+    this.firsts[slot] = first;
+    this.counts[slot] = count;
     this.states[slot] = PENDING;
-    const handle = new TrackedAck(this, slot, offset);
+    const handle = new TrackedAck(this, slot, last);
+    handle.count = count;
     this.handles[slot] = handle;
     this.size += 1;
     return handle;
   }
 
   /**
-   * After a failure the source delivers `offset` again: returns a fresh handle for it.
+   * After a failure the source delivers `offset` again: returns a fresh handle for it (for
+   * a batch, `offset` is its last offset and the handle counts the whole batch again).
    * The offset must still be tracked and failed.
    */
   retry(offset: number): AckHandle {
     const slot = this.slotOf(offset);
     if (slot === undefined || this.states[slot] !== FAILED) {
-      throw new RangeError(`${this.topic}[${this.partition}]: offset ${offset} is not a failed, tracked offset`);
+      throw new RangeError(
+        `${this.topic}[${this.partition}]: offset ${offset} is not a failed, tracked offset`,
+      );
     }
     this.states[slot] = PENDING;
     const handle = new TrackedAck(this, slot, offset);
+    handle.count = this.counts[slot]!;
     this.handles[slot] = handle;
     return handle;
   }
@@ -167,14 +202,20 @@ export class CommitTracker {
     for (let i = 0; i < this.size; i++) {
       const slot = (this.head + i) & mask;
       if (this.states[slot] !== DONE) continue;
+      const first = this.firsts[slot]!;
       const offset = this.offsets[slot]!;
       const last = ranges[ranges.length - 1];
-      if (last !== undefined && last[1] === offset - 1) last[1] = offset;
-      else ranges.push([offset, offset]);
+      if (last !== undefined && last[1] === first - 1) last[1] = offset;
+      else ranges.push([first, offset]);
     }
     for (const r of this.skip) ranges.push([r[0], r[1]]);
     ranges.sort((a, b) => a[0] - b[0]);
-    return { topic: this.topic, partition: this.partition, committed: this.committed, doneAbove: ranges };
+    return {
+      topic: this.topic,
+      partition: this.partition,
+      committed: this.committed,
+      doneAbove: ranges,
+    };
   }
 
   /**
@@ -182,10 +223,16 @@ export class CommitTracker {
    * skip because they were already done ({@link shouldSkip}).
    */
   restore(snapshot: CommitTrackerSnapshot): void {
-    if (this.size > 0) throw new Error(`${this.topic}[${this.partition}]: restore on a tracker with records in flight`);
+    if (this.size > 0)
+      throw new Error(
+        `${this.topic}[${this.partition}]: restore on a tracker with records in flight`,
+      );
     this.committed = snapshot.committed;
-    this.lastTracked = snapshot.committed === undefined ? undefined : snapshot.committed - 1;
-    this.skip = snapshot.doneAbove.map(([from, to]) => [from, to] as [number, number]);
+    this.lastTracked =
+      snapshot.committed === undefined ? undefined : snapshot.committed - 1;
+    this.skip = snapshot.doneAbove.map(
+      ([from, to]) => [from, to] as [number, number],
+    );
   }
 
   /**
@@ -256,18 +303,24 @@ export class CommitTracker {
   private grow(): void {
     const capacity = this.offsets.length * 2;
     const offsets = new Float64Array(capacity);
+    const firsts = new Float64Array(capacity);
+    const counts = new Uint32Array(capacity);
     const states = new Uint8Array(capacity);
     const handles = new Array<TrackedAck | undefined>(capacity);
     const mask = this.offsets.length - 1;
     for (let i = 0; i < this.size; i++) {
       const from = (this.head + i) & mask;
       offsets[i] = this.offsets[from]!;
+      firsts[i] = this.firsts[from]!;
+      counts[i] = this.counts[from]!;
       states[i] = this.states[from]!;
       const h = this.handles[from];
       if (h !== undefined) h.slot = i;
       handles[i] = h;
     }
     this.offsets = offsets;
+    this.firsts = firsts;
+    this.counts = counts;
     this.states = states;
     this.handles = handles;
     this.head = 0;
