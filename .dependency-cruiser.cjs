@@ -12,7 +12,10 @@ module.exports = {
     layer("operators", ["avro", "connectors", "runtime", "pipelines", "bench", "stack", "dashboards"], "operators are pure RxJS"),
     layer("avro", ["operators", "connectors", "runtime", "pipelines", "bench", "stack", "dashboards"], "avro is the codec only"),
     layer("connectors", ["runtime", "pipelines", "bench", "stack", "dashboards"], "connectors sit under the runtime"),
-    layer("runtime", ["pipelines", "bench"], "the runtime runs jobs, it does not know them"),
+    {
+      ...layer("runtime", ["pipelines", "bench"], "the runtime runs jobs, it does not know them"),
+      from: { path: "^runtime/", pathNot: "^runtime/cli\\.ts$" },
+    },
     layer("stack", ["operators", "connectors", "avro", "runtime", "pipelines", "bench", "dashboards"], "stack provisions services and imports nothing of ours"),
     {
       name: "operators-only-rxjs-and-lru-cache",

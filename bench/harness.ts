@@ -1,0 +1,210 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, totalmem, platform, release } from "node:os";
+import { join } from "node:path";
+
+/** One thing to measure: `run` processes `records` records and resolves when done. */
+export interface Workload {
+  readonly name: string;
+  /** Records one run processes (for records/s). */
+  readonly records: number;
+  /** A short note printed in the table (what the workload does). */
+  readonly note?: string;
+  run(): Promise<void> | void;
+}
+
+/** A suite: workloads measured in the same process, reported as ratios to `baseline`. */
+export interface Suite {
+  readonly name: string;
+  readonly baseline: string;
+  readonly workloads: readonly Workload[];
+}
+
+export interface WorkloadResult {
+  readonly name: string;
+  readonly note: string;
+  readonly records: number;
+  readonly runs: readonly number[];
+  /** Median records/s over the measured runs. */
+  readonly recordsPerSec: number;
+  readonly ratioToBaseline: number;
+  /** CPU seconds (user + system) per run, median. */
+  readonly cpuSecPerRun: number;
+  readonly peakRssMb: number;
+}
+
+export interface SuiteResult {
+  readonly suite: string;
+  readonly baseline: string;
+  readonly startedAt: string;
+  readonly machine: MachineInfo;
+  readonly runsPerWorkload: number;
+  readonly warmupRuns: number;
+  readonly results: readonly WorkloadResult[];
+}
+
+export interface MachineInfo {
+  readonly cpu: string;
+  readonly cores: number;
+  readonly memoryGb: number;
+  readonly os: string;
+  readonly node: string;
+  readonly commit: string;
+}
+
+export function machineInfo(): MachineInfo {
+  let commit = "unknown";
+  try {
+    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+  } catch {
+    // not a git checkout
+  }
+  return {
+    cpu: cpus()[0]?.model ?? "unknown",
+    cores: cpus().length,
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    os: `${platform()} ${release()}`,
+    node: process.version,
+    commit,
+  };
+}
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+/**
+ * Runs each workload `warmup` times unmeasured, then `runs` times measured, interleaving
+ * workloads round by round so machine noise hits all of them alike.
+ */
+export async function runSuite(
+  suite: Suite,
+  options: {
+    readonly runs?: number;
+    readonly warmup?: number;
+    readonly onProgress?: (done: number, total: number, label: string) => void;
+  } = {},
+): Promise<SuiteResult> {
+  const runs = options.runs ?? 5;
+  const warmup = options.warmup ?? 2;
+  const startedAt = new Date().toISOString();
+  const rates = new Map<string, number[]>();
+  const cpu = new Map<string, number[]>();
+  const peak = new Map<string, number>();
+  const total = (runs + warmup) * suite.workloads.length;
+  let done = 0;
+  for (let round = 0; round < warmup + runs; round++) {
+    for (const w of suite.workloads) {
+      const c0 = process.cpuUsage();
+      const t0 = process.hrtime.bigint();
+      await w.run();
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      const c1 = process.cpuUsage(c0);
+      done += 1;
+      options.onProgress?.(done, total, w.name);
+      if (round < warmup) continue;
+      (rates.get(w.name) ?? rates.set(w.name, []).get(w.name)!).push(
+        w.records / seconds,
+      );
+      (cpu.get(w.name) ?? cpu.set(w.name, []).get(w.name)!).push(
+        (c1.user + c1.system) / 1e6,
+      );
+      peak.set(
+        w.name,
+        Math.max(peak.get(w.name) ?? 0, process.memoryUsage().rss / 2 ** 20),
+      );
+    }
+  }
+  const baseRate = median(rates.get(suite.baseline) ?? [Number.NaN]);
+  const results = suite.workloads.map((w): WorkloadResult => {
+    const r = rates.get(w.name)!;
+    const rate = median(r);
+    return {
+      name: w.name,
+      note: w.note ?? "",
+      records: w.records,
+      runs: r.map((x) => Math.round(x)),
+      recordsPerSec: Math.round(rate),
+      ratioToBaseline: rate / baseRate,
+      cpuSecPerRun: median(cpu.get(w.name)!),
+      peakRssMb: Math.round(peak.get(w.name) ?? 0),
+    };
+  });
+  return {
+    suite: suite.name,
+    baseline: suite.baseline,
+    startedAt,
+    machine: machineInfo(),
+    runsPerWorkload: runs,
+    warmupRuns: warmup,
+    results,
+  };
+}
+
+const fmt = (n: number): string =>
+  n >= 1e6
+    ? `${(n / 1e6).toFixed(2)} M`
+    : n >= 1e3
+      ? `${(n / 1e3).toFixed(1)} k`
+      : n.toFixed(0);
+
+/** A Markdown table of a suite's results, ratios against its baseline. */
+export function markdown(result: SuiteResult): string {
+  const lines = [
+    `### ${result.suite}`,
+    "",
+    `${result.machine.cpu}, ${result.machine.cores} cores, ${result.machine.memoryGb} GiB, Node ${result.machine.node}, commit ${result.machine.commit}; median of ${result.runsPerWorkload} runs after ${result.warmupRuns} warm-up runs, ${result.startedAt}.`,
+    "",
+    `| workload | records/s | × ${result.baseline} | CPU s/run | peak RSS MB | what it does |`,
+    "|---|---:|---:|---:|---:|---|",
+    ...result.results.map(
+      (r) =>
+        `| ${r.name} | ${fmt(r.recordsPerSec)} | ${r.ratioToBaseline.toFixed(2)} | ${r.cpuSecPerRun.toFixed(2)} | ${r.peakRssMb} | ${r.note} |`,
+    ),
+  ];
+  return lines.join("\n") + "\n";
+}
+
+/** A horizontal bar chart (SVG) of records/s per workload. */
+export function svgChart(result: SuiteResult): string {
+  const rowH = 28;
+  const labelW = 330;
+  const barW = 420;
+  const max = Math.max(...result.results.map((r) => r.recordsPerSec), 1);
+  const height = 40 + rowH * result.results.length;
+  const esc = (s: string): string =>
+    s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+  const rows = result.results.map((r, i) => {
+    const y = 30 + i * rowH;
+    const w = Math.max(1, Math.round((r.recordsPerSec / max) * barW));
+    return [
+      `<text x="${labelW - 8}" y="${y + 17}" text-anchor="end" font-size="13">${esc(r.name)}</text>`,
+      `<rect x="${labelW}" y="${y + 4}" width="${w}" height="${rowH - 8}" fill="${r.name === result.baseline ? "#999" : "#2a6fb0"}"/>`,
+      `<text x="${labelW + w + 6}" y="${y + 17}" font-size="12">${fmt(r.recordsPerSec)}/s (×${r.ratioToBaseline.toFixed(2)})</text>`,
+    ].join("");
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${labelW + barW + 170}" height="${height}" font-family="sans-serif">
+<text x="10" y="18" font-size="14" font-weight="bold">${esc(result.suite)}: records/s (grey: baseline ${esc(result.baseline)})</text>
+${rows.join("\n")}
+</svg>
+`;
+}
+
+/** Writes `<dir>/<suite>.json`, `.md` and `.svg`; returns the paths. */
+export function writeResults(
+  result: SuiteResult,
+  dir: string,
+): { json: string; md: string; svg: string } {
+  mkdirSync(dir, { recursive: true });
+  const base = join(dir, result.suite);
+  const paths = { json: `${base}.json`, md: `${base}.md`, svg: `${base}.svg` };
+  writeFileSync(paths.json, JSON.stringify(result, null, 2) + "\n");
+  writeFileSync(paths.md, markdown(result));
+  writeFileSync(paths.svg, svgChart(result));
+  return paths;
+}

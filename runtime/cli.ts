@@ -1,0 +1,223 @@
+import { Command, InvalidArgumentError } from "commander";
+import {
+  logFiles,
+  stackDown,
+  stackStatus,
+  stackUp,
+  StackError,
+  type ServiceName,
+  type StackEvent,
+} from "../stack/index.js";
+import { createReadStream, existsSync } from "node:fs";
+
+const SERVICES: readonly ServiceName[] = [
+  "kafka",
+  "cassandra",
+  "postgres",
+  "memcached",
+];
+
+function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new InvalidArgumentError(
+        `${name} must be a positive integer, got "${value}"`,
+      );
+    return n;
+  };
+}
+
+function services(list: readonly string[]): ServiceName[] {
+  for (const s of list) {
+    if (!(SERVICES as readonly string[]).includes(s)) {
+      throw new InvalidArgumentError(
+        `unknown service "${s}"; known: ${SERVICES.join(", ")}`,
+      );
+    }
+  }
+  return list as ServiceName[];
+}
+
+function printEvent(e: StackEvent): void {
+  process.stderr.write(
+    `${e.service.padEnd(10)} ${e.phase.padEnd(9)} ${e.message}\n`,
+  );
+}
+
+function program(): Command {
+  const cli = new Command("sluice")
+    .description("Keyed, windowed, idempotent stream jobs in TypeScript.")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+
+  cli
+    .command("demo")
+    .description(
+      "Run the demo job on the embedded in-memory log: a keyed, event-time windowed count over generated events, with at-least-once acknowledgement. Needs no servers.",
+    )
+    .option(
+      "--events <n>",
+      "number of generated events",
+      positiveInt("--events"),
+      200_000,
+    )
+    .option(
+      "--keys <n>",
+      "number of distinct keys",
+      positiveInt("--keys"),
+      1_000,
+    )
+    .option(
+      "--partitions <n>",
+      "partitions of the input topic",
+      positiveInt("--partitions"),
+      4,
+    )
+    .option(
+      "--window-ms <n>",
+      "tumbling window size in event-time milliseconds",
+      positiveInt("--window-ms"),
+      60_000,
+    )
+    .option(
+      "--seed <n>",
+      "random seed, so runs repeat",
+      positiveInt("--seed"),
+      42,
+    )
+    .addHelpText(
+      "after",
+      "\nExample:\n  sluice demo --events 1000000 --keys 50\n",
+    )
+    .action(
+      async (opts: {
+        events: number;
+        keys: number;
+        partitions: number;
+        windowMs: number;
+        seed: number;
+      }) => {
+        const { runDemo } = await import("../pipelines/demo/keyed-count.js");
+        await runDemo(opts);
+      },
+    );
+
+  const stack = cli
+    .command("stack")
+    .description(
+      "Run the real services used by integration tests, benchmarks and `--stack local`: Kafka (KRaft), Cassandra 5.0, PostgreSQL and memcached on 127.0.0.1.",
+    )
+    .addHelpText(
+      "after",
+      `
+Services already reachable at KAFKA_BROKERS, CASSANDRA_CONTACT_POINTS, DATABASE_URL or
+MEMCACHED_SERVERS (or the default loopback address) are reused, never started twice.
+State and logs: $SLUICE_STATE_DIR (default ~/.local/state/sluice); downloads: ~/.m2 and
+$SLUICE_CACHE_DIR (default ~/.cache/sluice).`,
+    );
+  stack
+    .command("up")
+    .description(
+      "Install (first time), start and wait for the services; prints each address.",
+    )
+    .argument("[services...]", `subset of: ${SERVICES.join(", ")}`)
+    .option(
+      "--timeout-ms <n>",
+      "readiness timeout per service",
+      positiveInt("--timeout-ms"),
+      300_000,
+    )
+    .action(async (names: string[], opts: { timeoutMs: number }) => {
+      const list = names.length > 0 ? services(names) : SERVICES;
+      const started = Date.now();
+      const statuses = await stackUp({
+        services: list,
+        timeoutMs: opts.timeoutMs,
+        onEvent: printEvent,
+      });
+      for (const s of statuses)
+        console.log(
+          `${s.service.padEnd(10)} ${s.address}${s.managed ? "" : "  (reused)"}`,
+        );
+      process.stderr.write(
+        `stack up in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+      );
+    });
+  stack
+    .command("down")
+    .description(
+      "Stop the services this stack started (by pid); leaves reused services alone.",
+    )
+    .action(async () => {
+      await stackDown({ onEvent: printEvent });
+    });
+  stack
+    .command("status")
+    .description("Show each service's address, health, pid and log file.")
+    .action(async () => {
+      const statuses = await stackStatus();
+      for (const s of statuses) {
+        console.log(
+          `${s.service.padEnd(10)} ${(s.healthy ? "healthy" : "down").padEnd(8)} ${s.address}${s.pid !== undefined ? `  pid ${s.pid}` : ""}${s.managed ? "" : "  (not ours)"}${s.log !== undefined ? `  log ${s.log}` : ""}${s.detail !== undefined ? `  ${s.detail}` : ""}`,
+        );
+      }
+      if (statuses.some((s) => !s.healthy)) process.exitCode = 1;
+    });
+  stack
+    .command("logs")
+    .description("Print the log file of a service (or list the log files).")
+    .argument("[service]", `one of: ${SERVICES.join(", ")}`)
+    .action(async (name: string | undefined) => {
+      const files = logFiles();
+      if (name === undefined) {
+        for (const f of files) console.log(`${f.service.padEnd(10)} ${f.path}`);
+        return;
+      }
+      const [service] = services([name]);
+      const file = files.find((f) => f.service === service);
+      if (file === undefined || !existsSync(file.path)) {
+        console.error(
+          `no log for ${name} yet (${file?.path ?? "unknown path"}); has \`sluice stack up\` run?`,
+        );
+        process.exitCode = 1;
+        return;
+      }
+      await new Promise<void>((resolve, reject) => {
+        createReadStream(file.path)
+          .on("error", reject)
+          .on("end", resolve)
+          .pipe(process.stdout, { end: false });
+      });
+    });
+  return cli;
+}
+
+/** Runs the `sluice` command line; resolves to the process exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const cli = program();
+  try {
+    await cli.parseAsync([...argv], { from: "user" });
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof StackError) {
+      console.error(
+        `sluice: ${error.service}: ${error.message}${error.logPath !== undefined ? `\n  log: ${error.logPath}` : ""}`,
+      );
+      return 1;
+    }
+    if (
+      typeof error === "object" &&
+      error !== null &&
+      "exitCode" in error &&
+      typeof error.exitCode === "number"
+    ) {
+      // commander already printed help or the usage error.
+      return error.exitCode;
+    }
+    console.error(
+      `sluice: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
+    return 1;
+  }
+}

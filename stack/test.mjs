@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// The whole test suite, as `npm test` and CI run it: type check, lint and format check,
+// unit tests, then the real services (`sluice stack up`, which reuses any already running)
+// and the integration tests against them. With CI=true a missing service fails the run.
+// Ends with one line "tests: N passed, N failed" that CI reads.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const bin = (name) => join(root, "node_modules", ".bin", name);
+const reports = join(root, ".sluice", "test-reports");
+const args = process.argv.slice(2);
+const only = args.find((a) => a === "unit" || a === "integration");
+const started = Date.now();
+const totals = { passed: 0, failed: 0 };
+
+function section(title) {
+  console.log(
+    `\n=== ${title} (${Math.round((Date.now() - started) / 1000)} s) ===`,
+  );
+}
+
+function run(title, cmd, cmdArgs) {
+  section(title);
+  const r = spawnSync(cmd, cmdArgs, {
+    cwd: root,
+    stdio: "inherit",
+    env: process.env,
+  });
+  return r.status === 0;
+}
+
+function vitest(project) {
+  const out = join(reports, `${project}.json`);
+  rmSync(out, { force: true });
+  const ok = run(`${project} tests`, bin("vitest"), [
+    "run",
+    "--project",
+    project,
+    "--reporter=default",
+    "--reporter=json",
+    `--outputFile.json=${out}`,
+  ]);
+  if (existsSync(out)) {
+    const r = JSON.parse(readFileSync(out, "utf8"));
+    totals.passed += r.numPassedTests ?? 0;
+    totals.failed += (r.numFailedTests ?? 0) + (r.numFailedTestSuites ?? 0);
+    if ((r.numTotalTests ?? 0) === 0) {
+      console.error(`${project}: no tests ran`);
+      return false;
+    }
+  } else if (!ok) totals.failed += 1;
+  return ok;
+}
+
+function finish(ok) {
+  console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed`);
+  console.log(
+    `${ok ? "OK" : "FAILED"} in ${Math.round((Date.now() - started) / 1000)} s`,
+  );
+  process.exit(ok ? 0 : 1);
+}
+
+mkdirSync(reports, { recursive: true });
+let ok = true;
+if (!only) {
+  ok = run("type check", bin("tsc"), ["-p", "tsconfig.json", "--noEmit"]) && ok;
+  ok =
+    run("lint, format, dependency rules", "npm", ["run", "--silent", "lint"]) &&
+    ok;
+}
+if (only !== "integration") ok = vitest("unit") && ok;
+if (only !== "unit") {
+  const up = run("stack up", process.execPath, [
+    join(root, "bin", "sluice.mjs"),
+    "stack",
+    "up",
+  ]);
+  if (!up) {
+    totals.failed += 1;
+    console.error(
+      "The stack did not come up: the integration tests need it. See the service log named above.",
+    );
+    finish(false);
+  }
+  ok = vitest("integration") && ok;
+}
+finish(ok);
