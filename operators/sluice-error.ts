@@ -19,7 +19,8 @@ export type SluiceErrorCode =
   | "INTERNAL";
 
 /** Where in a job an error happened; dead letters carry it. */
-export type Stage = "decode" | "validate" | "process" | "enrich" | "sink" | "commit" | "source";
+export type Stage =
+  "decode" | "validate" | "process" | "enrich" | "sink" | "commit" | "source";
 
 /** Typed context an error may carry about the record it concerns. */
 export interface ErrorContext {
@@ -29,6 +30,8 @@ export interface ErrorContext {
   readonly key?: string;
   readonly stage?: Stage;
   readonly field?: string;
+  /** How many times the failing call was tried (set by retryWithBackoff). */
+  readonly attempts?: number;
 }
 
 /**
@@ -49,9 +52,16 @@ export class SluiceError extends Error {
   constructor(
     code: SluiceErrorCode,
     message: string,
-    options: { readonly retryable?: boolean; readonly cause?: unknown; readonly context?: ErrorContext } = {},
+    options: {
+      readonly retryable?: boolean;
+      readonly cause?: unknown;
+      readonly context?: ErrorContext;
+    } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      message,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.code = code;
     this.retryable = options.retryable ?? false;
     this.context = options.context ?? {};
@@ -59,7 +69,11 @@ export class SluiceError extends Error {
 }
 
 /** Wraps anything thrown by user code into a {@link SluiceError}, keeping it as the cause. */
-export function toSluiceError(error: unknown, code: SluiceErrorCode = "PROCESS", context: ErrorContext = {}): SluiceError {
+export function toSluiceError(
+  error: unknown,
+  code: SluiceErrorCode = "PROCESS",
+  context: ErrorContext = {},
+): SluiceError {
   if (error instanceof SluiceError) return error;
   const message = error instanceof Error ? error.message : String(error);
   return new SluiceError(code, message, { cause: error, context });
