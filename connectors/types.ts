@@ -10,8 +10,14 @@ export interface TopicPartition {
 
 /** What a source tells its job about partition ownership (consumer-group rebalances). */
 export type AssignmentEvent =
-  | { readonly type: "assigned"; readonly partitions: readonly TopicPartition[] }
-  | { readonly type: "revoked"; readonly partitions: readonly TopicPartition[] };
+  | {
+      readonly type: "assigned";
+      readonly partitions: readonly TopicPartition[];
+    }
+  | {
+      readonly type: "revoked";
+      readonly partitions: readonly TopicPartition[];
+    };
 
 /**
  * The source half of the connector contract (STYLE.md habit 3).
