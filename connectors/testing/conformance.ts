@@ -1,0 +1,538 @@
+import { Subscription } from "rxjs";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Record } from "../../operators/record.js";
+import { SluiceError } from "../../operators/sluice-error.js";
+import type {
+  AssignmentEvent,
+  Sink,
+  Source,
+  TopicPartition,
+} from "../types.js";
+
+/** A record the suites produce: string key and string value, so any connector's codec fits. */
+export interface TestRecord {
+  readonly key: string;
+  readonly value: string;
+}
+
+/** What the source suite asks of a connector when it creates a consumer. */
+export interface ConformanceSourceOptions {
+  /** Consumer group; the suite makes a fresh one per test and reuses it for restart and revoke checks. */
+  readonly group: string;
+  readonly maxInFlight: number;
+  readonly lowWatermark: number;
+  /** Bound for the drains of revoke and close, in ms. */
+  readonly drainTimeoutMs: number;
+}
+
+/**
+ * One test's world, created fresh by the factory: a unique topic with at least two
+ * partitions, a way to produce into it, and a way to create consumers of it. Must work for a
+ * real broker: everything is async and the topic name must not collide with other runs.
+ */
+export interface SourceHarness {
+  readonly topic: string;
+  /** Partitions of `topic`; at least 2 (the revoke check moves one to a second member). */
+  readonly partitions: number;
+  /** Produces records to `topic`, keyed, and resolves once they are readable. */
+  produce(records: readonly TestRecord[]): Promise<void>;
+  /** Creates a (not yet connected) source over `topic`; call it twice with one group for two members. */
+  createSource(options: ConformanceSourceOptions): Promise<Source<string>>;
+  /** Deletes what the harness created (topic, groups); called even when the test fails. */
+  cleanup(): Promise<void>;
+}
+
+/** One test's world for the sink suite. */
+export interface SinkHarness {
+  readonly topic: string;
+  /** Creates a (not yet connected) sink that writes to `topic` (records carry `topic` too). */
+  createSink(): Promise<Sink<string>>;
+  /** Reads back what is in `topic`, each partition in offset order; waits until `expected` records are there or its own timeout. */
+  readBack(expected: number): Promise<readonly TestRecord[]>;
+  cleanup(): Promise<void>;
+}
+
+/** Tuning of a suite run: waits are condition polls bounded by `timeoutMs` (default 10 000). */
+export interface ConformanceOptions {
+  readonly timeoutMs?: number;
+}
+
+const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Polls `condition` every 10 ms until it holds or `timeoutMs` passes, then fails naming `what`.
+ *
+ * @example
+ * ```ts
+ * await waitFor(() => seen.length === 10, 5_000, "ten records");
+ * ```
+ */
+export async function waitFor(
+  condition: () => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/** A subscription to `source.records()` that keeps what arrived and, by default, acks it. */
+interface Collector {
+  readonly received: Record<string>[];
+  readonly held: Record<string>[];
+  completed: boolean;
+  error: unknown;
+  hold: boolean;
+  ackHeld(filter?: (r: Record<string>) => boolean): void;
+  readonly subscription: Subscription;
+}
+
+function collect(source: Source<string>, hold = false): Collector {
+  const c: Collector = {
+    received: [],
+    held: [],
+    completed: false,
+    error: undefined,
+    hold,
+    ackHeld(filter = () => true) {
+      const keep: Record<string>[] = [];
+      for (const r of c.held.splice(0)) {
+        if (filter(r)) r.ack.ack();
+        else keep.push(r);
+      }
+      c.held.push(...keep);
+    },
+    subscription: new Subscription(),
+  };
+  c.subscription.add(
+    source.records().subscribe({
+      next: (r) => {
+        c.received.push(r);
+        if (c.hold) c.held.push(r);
+        else r.ack.ack();
+      },
+      complete: () => {
+        c.completed = true;
+      },
+      error: (e: unknown) => {
+        c.error = e;
+      },
+    }),
+  );
+  return c;
+}
+
+const values = (rs: readonly { readonly value: string }[]): string[] =>
+  rs.map((r) => r.value);
+
+/** `count` records over `keys` keys, values `<key>:<seq>` with a per-key sequence. */
+function testRecords(
+  count: number,
+  keys: number,
+  prefix: string,
+): TestRecord[] {
+  const seq = new Map<string, number>();
+  return Array.from({ length: count }, (_, i) => {
+    const key = `${prefix}-k${i % keys}`;
+    const n = seq.get(key) ?? 0;
+    seq.set(key, n + 1);
+    return { key, value: `${key}:${n}` };
+  });
+}
+
+function expectPerKeyOrder(
+  rs: readonly { readonly key: string | undefined; readonly value: string }[],
+): void {
+  const last = new Map<string, number>();
+  for (const r of rs) {
+    const seq = Number(r.value.slice(r.value.lastIndexOf(":") + 1));
+    const key = r.key ?? "";
+    const prev = last.get(key);
+    if (prev !== undefined)
+      expect(seq, `key ${key}: ${seq} after ${prev}`).toBeGreaterThan(prev);
+    last.set(key, seq);
+  }
+}
+
+let groupSeq = 0;
+const freshGroup = (): string =>
+  `conformance-${process.pid}-${Date.now().toString(36)}-${++groupSeq}`;
+
+/**
+ * Registers the source conformance suite (STYLE.md habit 11) as vitest `describe`/`it`
+ * blocks: close is idempotent, N in → N out, a nack redelivers, restart resumes from the
+ * commit, revoke drains and commits, pause bounds in-flight records, per-key order holds.
+ *
+ * @example
+ * ```ts
+ * sourceConformance("memory", async () => {
+ *   const topic = `conformance-${++n}`;
+ *   log.createTopic(topic, { partitions: 3 });
+ *   return {
+ *     topic, partitions: 3,
+ *     produce: async (rs) => { for (const r of rs) log.append(topic, r); },
+ *     createSource: async (o) => memorySource<string>(log, { ...o, topics: [topic] }),
+ *     cleanup: async () => {},
+ *   };
+ * });
+ * ```
+ */
+export function sourceConformance(
+  name: string,
+  factory: () => Promise<SourceHarness>,
+  options: ConformanceOptions = {},
+): void {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  describe(`${name} source conformance`, () => {
+    const open: Source<string>[] = [];
+    const subscriptions: Subscription[] = [];
+    let harness: SourceHarness | undefined;
+
+    const setup = async (): Promise<SourceHarness> => {
+      harness = await factory();
+      expect(
+        harness.partitions,
+        "the harness topic needs at least 2 partitions",
+      ).toBeGreaterThanOrEqual(2);
+      return harness;
+    };
+    const source = async (
+      h: SourceHarness,
+      o: Partial<ConformanceSourceOptions> & { group: string },
+    ): Promise<Source<string>> => {
+      const s = await h.createSource({
+        maxInFlight: 100,
+        lowWatermark: 50,
+        drainTimeoutMs: 500,
+        ...o,
+      });
+      open.push(s);
+      return s;
+    };
+    const track = (c: Collector): Collector => {
+      subscriptions.push(c.subscription);
+      return c;
+    };
+
+    afterEach(async () => {
+      for (const s of subscriptions.splice(0)) s.unsubscribe();
+      await Promise.all(
+        open.splice(0).map((s) => s.close().catch(() => undefined)),
+      );
+      await harness?.cleanup();
+      harness = undefined;
+    });
+
+    it("connects and closes idempotently, completing the record stream on close", async () => {
+      const h = await setup();
+      const s = await source(h, { group: freshGroup() });
+      await s.connect();
+      await s.connect();
+      const c = track(collect(s));
+      await s.close();
+      await s.close();
+      await waitFor(
+        () => c.completed,
+        timeoutMs,
+        "records() to complete after close",
+      );
+      expect(c.error).toBeUndefined();
+    });
+
+    it("delivers every produced record: N in, N out", async () => {
+      const h = await setup();
+      const input = testRecords(60, 6, "n");
+      await h.produce(input);
+      const s = await source(h, { group: freshGroup() });
+      const c = track(collect(s));
+      await waitFor(
+        () => c.received.length >= input.length,
+        timeoutMs,
+        `${input.length} records`,
+      );
+      await sleep(50);
+      expect(values(c.received).sort()).toEqual(values(input).sort());
+      for (const r of c.received) expect(r.origin?.topic).toBe(h.topic);
+      await waitFor(
+        () => s.inFlight === 0,
+        timeoutMs,
+        "in-flight records to settle",
+      );
+    });
+
+    it("redelivers a nacked record", async () => {
+      const h = await setup();
+      await h.produce(testRecords(5, 5, "nack"));
+      const s = await source(h, { group: freshGroup() });
+      let victim: string | undefined;
+      const seen: string[] = [];
+      subscriptions.push(
+        s.records().subscribe((r) => {
+          seen.push(r.value);
+          if (victim === undefined) {
+            victim = r.value;
+            r.ack.nack(
+              new SluiceError("UNAVAILABLE", "conformance: simulated failure", {
+                retryable: true,
+              }),
+            );
+          } else r.ack.ack();
+        }),
+      );
+      await waitFor(
+        () =>
+          victim !== undefined && seen.filter((v) => v === victim).length >= 2,
+        timeoutMs,
+        "the nacked record again",
+      );
+      await waitFor(
+        () => new Set(seen).size === 5 && s.inFlight === 0,
+        timeoutMs,
+        "all records settled",
+      );
+    });
+
+    it("resumes a new member of the group from the last commit after close", async () => {
+      const h = await setup();
+      const input = testRecords(30, 10, "restart");
+      await h.produce(input);
+      const group = freshGroup();
+      const a = await source(h, { group, drainTimeoutMs: 200 });
+      const ca = track(collect(a, true));
+      await waitFor(
+        () => ca.received.length >= input.length,
+        timeoutMs,
+        "first member to read everything",
+      );
+      // Per partition, ack the first half in offset order; leave the rest unsettled.
+      const byPartition = new Map<number, Record<string>[]>();
+      for (const r of ca.received)
+        byPartition.set(r.origin!.partition, [
+          ...(byPartition.get(r.origin!.partition) ?? []),
+          r,
+        ]);
+      const acked = new Set<string>();
+      for (const rs of byPartition.values()) {
+        rs.sort((x, y) => x.origin!.offset - y.origin!.offset);
+        for (const r of rs.slice(0, Math.floor(rs.length / 2))) {
+          r.ack.ack();
+          acked.add(r.value);
+        }
+      }
+      await a.close();
+      const b = await source(h, { group });
+      const cb = track(collect(b));
+      const expected = values(input)
+        .filter((v) => !acked.has(v))
+        .sort();
+      await waitFor(
+        () => cb.received.length >= expected.length,
+        timeoutMs,
+        `${expected.length} uncommitted records`,
+      );
+      await sleep(100);
+      expect(values(cb.received).sort()).toEqual(expected);
+    });
+
+    it("on revoke, drains in-flight records and commits before another member takes over", async () => {
+      const h = await setup();
+      const first = testRecords(40, 8, "revoke-a");
+      await h.produce(first);
+      const group = freshGroup();
+      const a = await source(h, { group, drainTimeoutMs: timeoutMs });
+      const ca = track(collect(a, true));
+      await waitFor(
+        () => ca.received.length >= first.length,
+        timeoutMs,
+        "first member to read everything",
+      );
+      const revokedEvents: AssignmentEvent[] = [];
+      subscriptions.push(
+        a.assignments().subscribe((e) => {
+          if (e.type !== "revoked") return;
+          revokedEvents.push(e);
+          // The job flushes what it holds a little later; the source must wait for it.
+          setTimeout(() => {
+            ca.hold = false;
+            ca.ackHeld();
+          }, 50);
+        }),
+      );
+      const b = await source(h, { group });
+      const owned: TopicPartition[] = [];
+      subscriptions.push(
+        b.assignments().subscribe((e) => {
+          if (e.type === "assigned") owned.push(...e.partitions);
+        }),
+      );
+      const cb = track(collect(b));
+      await waitFor(
+        () => owned.length > 0,
+        timeoutMs,
+        "second member to get partitions",
+      );
+      expect(revokedEvents.length).toBeGreaterThan(0);
+      const second = testRecords(40, 8, "revoke-b");
+      await h.produce(second);
+      const all = (): Set<string> =>
+        new Set([...values(ca.received), ...values(cb.received)]);
+      await waitFor(
+        () => values(second).every((v) => all().has(v)),
+        timeoutMs,
+        "records produced after the rebalance",
+      );
+      const firstValues = new Set(values(first));
+      expect(values(cb.received).filter((v) => firstValues.has(v))).toEqual([]);
+    });
+
+    it("never has more than maxInFlight records unsettled, and resumes below the low watermark", async () => {
+      const h = await setup();
+      const input = testRecords(40, 4, "pause");
+      await h.produce(input);
+      const s = await source(h, {
+        group: freshGroup(),
+        maxInFlight: 5,
+        lowWatermark: 2,
+      });
+      const c = track(collect(s, true));
+      let maxHeld = 0;
+      await waitFor(
+        () => c.received.length >= 5,
+        timeoutMs,
+        "the first 5 records",
+      );
+      await sleep(100);
+      expect(c.held.length).toBe(5);
+      expect(s.inFlight).toBeLessThanOrEqual(5);
+      const deadline = Date.now() + timeoutMs;
+      while (c.received.length < input.length) {
+        if (Date.now() > deadline)
+          throw new Error(
+            `timed out with ${c.received.length}/${input.length} records`,
+          );
+        maxHeld = Math.max(maxHeld, c.held.length);
+        c.ackHeld();
+        await sleep(10);
+      }
+      maxHeld = Math.max(maxHeld, c.held.length);
+      expect(maxHeld).toBeLessThanOrEqual(5);
+    });
+
+    it("stops intake on pause() and restarts on resume()", async () => {
+      const h = await setup();
+      const s = await source(h, { group: freshGroup() });
+      const c = track(collect(s));
+      await h.produce(testRecords(5, 5, "p1"));
+      await waitFor(
+        () => c.received.length >= 5,
+        timeoutMs,
+        "records before pause",
+      );
+      s.pause();
+      await h.produce(testRecords(5, 5, "p2"));
+      await sleep(200);
+      expect(c.received.length).toBe(5);
+      s.resume();
+      await waitFor(
+        () => c.received.length >= 10,
+        timeoutMs,
+        "records after resume",
+      );
+    });
+
+    it("keeps per-key order", async () => {
+      const h = await setup();
+      const input = testRecords(90, 9, "order");
+      await h.produce(input);
+      const s = await source(h, { group: freshGroup() });
+      const c = track(collect(s));
+      await waitFor(
+        () => c.received.length >= input.length,
+        timeoutMs,
+        `${input.length} records`,
+      );
+      expectPerKeyOrder(c.received);
+    });
+  });
+}
+
+/**
+ * Registers the sink conformance suite: connect/close idempotent, write after close fails
+ * with `CLOSED`, N written → N read back, per-key order kept, a sane `maxInFlight`.
+ *
+ * @example
+ * ```ts
+ * sinkConformance("memory", async () => {
+ *   const topic = `sink-${++n}`;
+ *   log.createTopic(topic, { partitions: 3 });
+ *   return {
+ *     topic,
+ *     createSink: async () => memorySink<string>(log, { topic }),
+ *     readBack: async () => readAll(log, topic),
+ *     cleanup: async () => {},
+ *   };
+ * });
+ * ```
+ */
+export function sinkConformance(
+  name: string,
+  factory: () => Promise<SinkHarness>,
+  options: ConformanceOptions = {},
+): void {
+  void options;
+  describe(`${name} sink conformance`, () => {
+    const open: Sink<string>[] = [];
+    let harness: SinkHarness | undefined;
+    const setup = async (): Promise<{ h: SinkHarness; sink: Sink<string> }> => {
+      harness = await factory();
+      const sink = await harness.createSink();
+      open.push(sink);
+      return { h: harness, sink };
+    };
+    afterEach(async () => {
+      await Promise.all(
+        open.splice(0).map((s) => s.close().catch(() => undefined)),
+      );
+      await harness?.cleanup();
+      harness = undefined;
+    });
+
+    it("connects and closes idempotently and rejects writes after close with CLOSED", async () => {
+      const { sink } = await setup();
+      expect(Number.isInteger(sink.maxInFlight) && sink.maxInFlight >= 1).toBe(
+        true,
+      );
+      await sink.connect();
+      await sink.connect();
+      await sink.write([]);
+      await sink.close();
+      await sink.close();
+      const error = await sink.write([{ key: "k", value: "v" }]).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(SluiceError);
+      expect((error as SluiceError).code).toBe("CLOSED");
+    });
+
+    it("writes every record: N in, N read back, per-key order kept", async () => {
+      const { h, sink } = await setup();
+      await sink.connect();
+      const input = testRecords(60, 6, "sink");
+      for (let i = 0; i < input.length; i += 7) {
+        await sink.write(
+          input.slice(i, i + 7).map((r) => ({ ...r, topic: h.topic })),
+        );
+      }
+      await sink.flush();
+      const back = await h.readBack(input.length);
+      expect(values(back).sort()).toEqual(values(input).sort());
+      expectPerKeyOrder(back);
+    });
+  });
+}
