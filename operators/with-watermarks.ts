@@ -1,0 +1,250 @@
+import { Observable, asyncScheduler } from "rxjs";
+import type { OperatorFunction, SchedulerLike, Subscription } from "rxjs";
+import type { Element, Watermark } from "./element.js";
+import { watermark } from "./element.js";
+import type { Record } from "./record.js";
+import { SluiceError } from "./sluice-error.js";
+
+/** Options of {@link withWatermarks}. */
+export interface WithWatermarksOptions<T> {
+  /** How far behind the highest timestamp seen a record may still arrive in order. */
+  readonly maxOutOfOrdernessMs: number;
+  /**
+   * A partition that sends nothing for this long (processing time, by the scheduler) is
+   * idle: it no longer holds the watermark back. Unset: partitions never go idle.
+   */
+  readonly idleTimeoutMs?: number;
+  /**
+   * What to do when every partition is idle. `"hold"` (default) keeps the watermark where
+   * it is, so open windows wait for the next record. `"advance-with-wall-clock"` moves it
+   * to `scheduler.now() - maxOutOfOrdernessMs - 1` every `wallClockIntervalMs`, so windows
+   * still close on a quiet stream.
+   */
+  readonly allIdle?: "hold" | "advance-with-wall-clock";
+  /** Period of wall-clock advances while all partitions are idle. Default: `idleTimeoutMs`. */
+  readonly wallClockIntervalMs?: number;
+  /**
+   * `0` (default): a watermark is emitted right after a record that advances it.
+   * Above `0`: the watermark is emitted at most once per period, by the scheduler
+   * (Flink's `autoWatermarkInterval`), which costs less on in-order streams.
+   */
+  readonly emitIntervalMs?: number;
+  /**
+   * On completion of the source: `"final-watermark"` (default) emits a watermark at
+   * `+Infinity`, so every window fires, as for a bounded input; `"none"` completes without
+   * it (a streaming job stopping to be restored later).
+   */
+  readonly onComplete?: "final-watermark" | "none";
+  /** Event time of a record. Default: `record.timestamp`. */
+  readonly timestampOf?: (record: Record<T>) => number;
+  /** Source of processing time. Default: `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
+}
+
+interface Input {
+  maxTimestamp: number;
+  lastSeen: number;
+  active: boolean;
+}
+
+function positive(value: number | undefined, field: string, allowZero: boolean): void {
+  if (value === undefined) return;
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new SluiceError("CONFIG", `withWatermarks.${field} must be a ${allowZero ? "non-negative" : "positive"} finite number, got ${value}`);
+  }
+}
+
+/**
+ * Interleaves event-time watermarks with the records of a stream: bounded out-of-orderness
+ * per input partition (`record.origin.partition` of each topic; records without an origin
+ * are one input), the watermark being the minimum over the active partitions.
+ *
+ * A partition's watermark is its highest timestamp minus `maxOutOfOrdernessMs` minus 1 (as
+ * Flink). A partition silent for `idleTimeoutMs` is idle and excluded from the minimum until
+ * it sends again. When every partition is idle, `allIdle` decides: hold, or advance with the
+ * scheduler's clock so windows close on wall clock. Watermarks are monotonic: a partition
+ * coming back behind the others never moves it back. Records pass through untouched (their
+ * ack handles too).
+ *
+ * @example
+ * ```ts
+ * source$.pipe(
+ *   withWatermarks({ maxOutOfOrdernessMs: 5_000, idleTimeoutMs: 60_000, allIdle: "advance-with-wall-clock" }),
+ *   tumblingWindow({ sizeMs: 60_000, aggregate: counter() }),
+ * );
+ * ```
+ */
+export function withWatermarks<T>(options: WithWatermarksOptions<T>): OperatorFunction<Record<T>, Element<T>> {
+  const bound = options.maxOutOfOrdernessMs;
+  positive(bound, "maxOutOfOrdernessMs", true);
+  positive(options.idleTimeoutMs, "idleTimeoutMs", false);
+  positive(options.wallClockIntervalMs, "wallClockIntervalMs", false);
+  positive(options.emitIntervalMs, "emitIntervalMs", true);
+  const idleTimeout = options.idleTimeoutMs;
+  const advanceOnIdle = options.allIdle === "advance-with-wall-clock";
+  if (advanceOnIdle && idleTimeout === undefined) {
+    throw new SluiceError("CONFIG", 'withWatermarks.idleTimeoutMs must be set when allIdle is "advance-with-wall-clock"');
+  }
+  const wallClockInterval = options.wallClockIntervalMs ?? idleTimeout ?? 0;
+  const emitInterval = options.emitIntervalMs ?? 0;
+  const finalWatermark = (options.onComplete ?? "final-watermark") === "final-watermark";
+  const timestampOf = options.timestampOf;
+  const scheduler = options.scheduler ?? asyncScheduler;
+
+  return (source) =>
+    new Observable<Element<T>>((subscriber) => {
+      const topics = new Map<string, Map<number, Input>>();
+      const inputs: Input[] = [];
+      let unpartitioned: Input | undefined;
+      let activeCount = 0;
+      /** Last emitted watermark. */
+      let emitted = -Infinity;
+      /** Current combined watermark, maybe not yet emitted (periodic mode). */
+      let current = -Infinity;
+      let idleTimer: Subscription | undefined;
+      let wallClockTimer: Subscription | undefined;
+      let periodic: Subscription | undefined;
+
+      const emit = (): void => {
+        if (current > emitted) {
+          emitted = current;
+          subscriber.next(watermark(current) as Watermark);
+        }
+      };
+
+      const recompute = (): void => {
+        let min = Infinity;
+        for (let i = 0; i < inputs.length; i++) {
+          const input = inputs[i]!;
+          if (input.active && input.maxTimestamp < min) min = input.maxTimestamp;
+        }
+        if (min === Infinity) return; // nothing active: hold (the wall clock may advance it)
+        const candidate = min - bound - 1;
+        if (candidate > current) current = candidate;
+      };
+
+      const stopWallClock = (): void => {
+        wallClockTimer?.unsubscribe();
+        wallClockTimer = undefined;
+      };
+
+      const advanceWithWallClock = (): void => {
+        const candidate = scheduler.now() - bound - 1;
+        if (candidate > current) current = candidate;
+        emit();
+      };
+
+      const checkIdle = (): void => {
+        idleTimer = undefined;
+        const now = scheduler.now();
+        let nextDeadline = Infinity;
+        let changed = false;
+        for (let i = 0; i < inputs.length; i++) {
+          const input = inputs[i]!;
+          if (!input.active) continue;
+          const deadline = input.lastSeen + idleTimeout!;
+          if (deadline <= now) {
+            input.active = false;
+            activeCount -= 1;
+            changed = true;
+          } else if (deadline < nextDeadline) nextDeadline = deadline;
+        }
+        if (changed) {
+          recompute();
+          emit();
+        }
+        if (nextDeadline !== Infinity) {
+          idleTimer = scheduler.schedule(checkIdle, nextDeadline - now);
+        } else if (activeCount === 0 && advanceOnIdle && wallClockTimer === undefined) {
+          advanceWithWallClock();
+          wallClockTimer = scheduler.schedule(function (this: { schedule(state?: undefined, delay?: number): void }) {
+            advanceWithWallClock();
+            this.schedule(undefined, wallClockInterval);
+          }, wallClockInterval);
+        }
+      };
+
+      const inputOf = (r: Record<T>): Input => {
+        const origin = r.origin;
+        if (origin === undefined) {
+          if (unpartitioned === undefined) unpartitioned = newInput();
+          return unpartitioned;
+        }
+        let partitions = topics.get(origin.topic);
+        if (partitions === undefined) {
+          partitions = new Map();
+          topics.set(origin.topic, partitions);
+        }
+        let input = partitions.get(origin.partition);
+        if (input === undefined) {
+          input = newInput();
+          partitions.set(origin.partition, input);
+        }
+        return input;
+      };
+
+      const newInput = (): Input => {
+        const input: Input = { maxTimestamp: -Infinity, lastSeen: 0, active: false };
+        inputs.push(input);
+        return input;
+      };
+
+      if (emitInterval > 0) {
+        periodic = scheduler.schedule(function (this: { schedule(state?: undefined, delay?: number): void }) {
+          emit();
+          this.schedule(undefined, emitInterval);
+        }, emitInterval);
+      }
+
+      const subscription = source.subscribe({
+        next(r) {
+          let t: number;
+          let input: Input;
+          try {
+            t = timestampOf === undefined ? r.timestamp : timestampOf(r);
+            input = inputOf(r);
+          } catch (error) {
+            subscriber.error(error);
+            return;
+          }
+          let advanced = false;
+          if (!input.active) {
+            input.active = true;
+            activeCount += 1;
+            advanced = true;
+            if (wallClockTimer !== undefined) stopWallClock();
+          }
+          if (idleTimeout !== undefined) {
+            input.lastSeen = scheduler.now();
+            if (idleTimer === undefined) idleTimer = scheduler.schedule(checkIdle, idleTimeout);
+          }
+          if (t > input.maxTimestamp) {
+            input.maxTimestamp = t;
+            advanced = true;
+          }
+          subscriber.next(r);
+          if (advanced) {
+            recompute();
+            if (emitInterval === 0) emit();
+          }
+        },
+        error(error) {
+          subscriber.error(error);
+        },
+        complete() {
+          if (finalWatermark) {
+            current = Infinity;
+            emit();
+          } else if (emitInterval > 0) emit();
+          subscriber.complete();
+        },
+      });
+
+      return () => {
+        subscription.unsubscribe();
+        idleTimer?.unsubscribe();
+        stopWallClock();
+        periodic?.unsubscribe();
+      };
+    });
+}
