@@ -173,6 +173,7 @@ export async function check(
   try {
     return { ok: true, detail: await probe(service, e, timeoutMs) };
   } catch (err) {
-    return { ok: false, detail: messageOf(err) };
+    // Drivers append multi-line dumps (cassandra-driver's innerErrors); the first line says it.
+    return { ok: false, detail: messageOf(err).split("\n")[0] ?? "" };
   }
 }

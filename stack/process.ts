@@ -192,3 +192,50 @@ export async function which(command: string): Promise<string | undefined> {
   const path = r.stdout.trim();
   return r.code === 0 && path !== "" ? path : undefined;
 }
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Runs `work` while holding an exclusive lock file (two `stack up` at once would otherwise both
+ * start a broker). A lock left by a dead process is taken over.
+ */
+export async function withLock<T>(
+  lockFile: string,
+  timeoutMs: number,
+  work: () => Promise<T>,
+): Promise<T> {
+  await mkdir(dirname(lockFile), { recursive: true });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await writeFile(lockFile, String(process.pid), { flag: "wx" });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      const holder = Number(await readFile(lockFile, "utf8").catch(() => ""));
+      if (!Number.isInteger(holder) || holder <= 0 || !alive(holder)) {
+        await rm(lockFile, { force: true });
+        continue;
+      }
+      if (Date.now() >= deadline) {
+        throw new Error(
+          `another stack command (pid ${holder}) holds ${lockFile}`,
+          { cause: e },
+        );
+      }
+      await sleep(250);
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    await rm(lockFile, { force: true });
+  }
+}

@@ -5,7 +5,7 @@ import { ENV_VARS, endpoints, redactUrl } from "./endpoints.js";
 import { StackError, messageOf } from "./errors.js";
 import { logPath, pidPath, stateDir } from "./paths.js";
 import { addressOf, check } from "./probes.js";
-import { livePid, tail } from "./process.js";
+import { livePid, tail, withLock } from "./process.js";
 import { cassandra } from "./services/cassandra.js";
 import type { ServiceDriver } from "./services/driver.js";
 import { kafka } from "./services/kafka.js";
@@ -29,6 +29,8 @@ const DRIVERS: Readonly<Record<ServiceName, ServiceDriver>> = {
 
 /** Default bound for `stackUp`: covers a cold Maven download and a slow first Cassandra start. */
 const DEFAULT_TIMEOUT_MS = 600_000;
+
+const lockPath = (): string => join(stateDir(), "stack.lock");
 
 const printable = (service: ServiceName, e: Endpoints): string =>
   service === "postgres"
@@ -169,8 +171,8 @@ export async function stackUp(
   const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const e = endpoints();
   await mkdir(join(stateDir(), "logs"), { recursive: true });
-  const results = await Promise.allSettled(
-    services.map((s) => upOne(s, e, deadline, emit)),
+  const results = await withLock(lockPath(), deadline - Date.now(), () =>
+    Promise.allSettled(services.map((s) => upOne(s, e, deadline, emit))),
   );
   const statuses: ServiceStatus[] = [];
   let firstError: StackError | undefined;
@@ -201,14 +203,16 @@ export async function stackDown(
   options: { readonly onEvent?: (e: StackEvent) => void } = {},
 ): Promise<void> {
   const emit: EventSink = options.onEvent ?? (() => undefined);
-  await Promise.all(
-    SERVICE_NAMES.map(async (service) => {
-      const pid = await livePid(pidPath(service));
-      if (pid === undefined) return;
-      emit({ service, phase: "stopping", message: `stopping pid ${pid}` });
-      await DRIVERS[service].stop(emit);
-      emit({ service, phase: "stopped", message: `pid ${pid} stopped` });
-    }),
+  await withLock(lockPath(), DEFAULT_TIMEOUT_MS, () =>
+    Promise.all(
+      SERVICE_NAMES.map(async (service) => {
+        const pid = await livePid(pidPath(service));
+        if (pid === undefined) return;
+        emit({ service, phase: "stopping", message: `stopping pid ${pid}` });
+        await DRIVERS[service].stop(emit);
+        emit({ service, phase: "stopped", message: `pid ${pid} stopped` });
+      }),
+    ),
   );
 }
 

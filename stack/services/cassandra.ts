@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { StackError } from "../errors.js";
 import { assetsDir, logPath, pidPath, serviceDir } from "../paths.js";
 import { spawnDaemon, stopDaemon } from "../process.js";
-import { ensureJava, jarOf, mavenClasspath } from "../tooling.js";
+import { ensureJava, jarOf, javaHome, mavenClasspath } from "../tooling.js";
 import type { Endpoints, EventSink } from "../types.js";
 import { isLoopback, renderTemplate, type ServiceDriver } from "./driver.js";
 
@@ -91,7 +91,7 @@ export const cassandra: ServiceDriver = {
     emit({
       service: "cassandra",
       phase: "starting",
-      message: "starting single node on 127.0.0.1:9042 (JDK 17, CDC on)",
+      message: `starting single node on 127.0.0.1:9042 (CDC on, java from ${javaHome()})`,
     });
     await spawnDaemon(
       java,
