@@ -84,7 +84,7 @@ export function isWatermark(e: unknown): e is Watermark {
  * out$.pipe(filter(isLate));
  * ```
  */
-export function isLate(e: unknown): e is Late<unknown> {
+export function isLate<E>(e: E): e is Extract<E, Late<unknown>> {
   return (e as { kind?: unknown }).kind === "late";
 }
 
@@ -96,6 +96,6 @@ export function isLate(e: unknown): e is Late<unknown> {
  * elements$.pipe(filter(isRecord));
  * ```
  */
-export function isRecord<T>(e: Record<T> | Watermark | Late<unknown>): e is Record<T> {
+export function isRecord<E>(e: E): e is Exclude<E, Watermark | Late<unknown>> {
   return (e as { kind?: unknown }).kind === undefined;
 }

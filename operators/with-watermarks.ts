@@ -1,6 +1,6 @@
 import { Observable, asyncScheduler } from "rxjs";
 import type { OperatorFunction, SchedulerLike, Subscription } from "rxjs";
-import type { Element, Watermark } from "./element.js";
+import type { Element } from "./element.js";
 import { watermark } from "./element.js";
 import type { Record } from "./record.js";
 import { SluiceError } from "./sluice-error.js";
@@ -47,10 +47,17 @@ interface Input {
   active: boolean;
 }
 
-function positive(value: number | undefined, field: string, allowZero: boolean): void {
+function positive(
+  value: number | undefined,
+  field: string,
+  allowZero: boolean,
+): void {
   if (value === undefined) return;
   if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new SluiceError("CONFIG", `withWatermarks.${field} must be a ${allowZero ? "non-negative" : "positive"} finite number, got ${value}`);
+    throw new SluiceError(
+      "CONFIG",
+      `withWatermarks.${field} must be a ${allowZero ? "non-negative" : "positive"} finite number, got ${value}`,
+    );
   }
 }
 
@@ -74,7 +81,9 @@ function positive(value: number | undefined, field: string, allowZero: boolean):
  * );
  * ```
  */
-export function withWatermarks<T>(options: WithWatermarksOptions<T>): OperatorFunction<Record<T>, Element<T>> {
+export function withWatermarks<T>(
+  options: WithWatermarksOptions<T>,
+): OperatorFunction<Record<T>, Element<T>> {
   const bound = options.maxOutOfOrdernessMs;
   positive(bound, "maxOutOfOrdernessMs", true);
   positive(options.idleTimeoutMs, "idleTimeoutMs", false);
@@ -83,11 +92,15 @@ export function withWatermarks<T>(options: WithWatermarksOptions<T>): OperatorFu
   const idleTimeout = options.idleTimeoutMs;
   const advanceOnIdle = options.allIdle === "advance-with-wall-clock";
   if (advanceOnIdle && idleTimeout === undefined) {
-    throw new SluiceError("CONFIG", 'withWatermarks.idleTimeoutMs must be set when allIdle is "advance-with-wall-clock"');
+    throw new SluiceError(
+      "CONFIG",
+      'withWatermarks.idleTimeoutMs must be set when allIdle is "advance-with-wall-clock"',
+    );
   }
   const wallClockInterval = options.wallClockIntervalMs ?? idleTimeout ?? 0;
   const emitInterval = options.emitIntervalMs ?? 0;
-  const finalWatermark = (options.onComplete ?? "final-watermark") === "final-watermark";
+  const finalWatermark =
+    (options.onComplete ?? "final-watermark") === "final-watermark";
   const timestampOf = options.timestampOf;
   const scheduler = options.scheduler ?? asyncScheduler;
 
@@ -108,7 +121,7 @@ export function withWatermarks<T>(options: WithWatermarksOptions<T>): OperatorFu
       const emit = (): void => {
         if (current > emitted) {
           emitted = current;
-          subscriber.next(watermark(current) as Watermark);
+          subscriber.next(watermark(current));
         }
       };
 
@@ -116,7 +129,8 @@ export function withWatermarks<T>(options: WithWatermarksOptions<T>): OperatorFu
         let min = Infinity;
         for (let i = 0; i < inputs.length; i++) {
           const input = inputs[i]!;
-          if (input.active && input.maxTimestamp < min) min = input.maxTimestamp;
+          if (input.active && input.maxTimestamp < min)
+            min = input.maxTimestamp;
         }
         if (min === Infinity) return; // nothing active: hold (the wall clock may advance it)
         const candidate = min - bound - 1;
@@ -155,9 +169,15 @@ export function withWatermarks<T>(options: WithWatermarksOptions<T>): OperatorFu
         }
         if (nextDeadline !== Infinity) {
           idleTimer = scheduler.schedule(checkIdle, nextDeadline - now);
-        } else if (activeCount === 0 && advanceOnIdle && wallClockTimer === undefined) {
+        } else if (
+          activeCount === 0 &&
+          advanceOnIdle &&
+          wallClockTimer === undefined
+        ) {
           advanceWithWallClock();
-          wallClockTimer = scheduler.schedule(function (this: { schedule(state?: undefined, delay?: number): void }) {
+          wallClockTimer = scheduler.schedule(function (this: {
+            schedule(state?: undefined, delay?: number): void;
+          }) {
             advanceWithWallClock();
             this.schedule(undefined, wallClockInterval);
           }, wallClockInterval);
@@ -184,13 +204,19 @@ export function withWatermarks<T>(options: WithWatermarksOptions<T>): OperatorFu
       };
 
       const newInput = (): Input => {
-        const input: Input = { maxTimestamp: -Infinity, lastSeen: 0, active: false };
+        const input: Input = {
+          maxTimestamp: -Infinity,
+          lastSeen: 0,
+          active: false,
+        };
         inputs.push(input);
         return input;
       };
 
       if (emitInterval > 0) {
-        periodic = scheduler.schedule(function (this: { schedule(state?: undefined, delay?: number): void }) {
+        periodic = scheduler.schedule(function (this: {
+          schedule(state?: undefined, delay?: number): void;
+        }) {
           emit();
           this.schedule(undefined, emitInterval);
         }, emitInterval);
@@ -216,7 +242,8 @@ export function withWatermarks<T>(options: WithWatermarksOptions<T>): OperatorFu
           }
           if (idleTimeout !== undefined) {
             input.lastSeen = scheduler.now();
-            if (idleTimer === undefined) idleTimer = scheduler.schedule(checkIdle, idleTimeout);
+            if (idleTimer === undefined)
+              idleTimer = scheduler.schedule(checkIdle, idleTimeout);
           }
           if (t > input.maxTimestamp) {
             input.maxTimestamp = t;

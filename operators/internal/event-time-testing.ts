@@ -5,17 +5,26 @@ import { record } from "../record.js";
 import type { WindowResult } from "../window-result.js";
 
 /** Test support (not exported): a TestScheduler asserting with deep equality. */
-export function testScheduler(assertEqual: (actual: unknown, expected: unknown) => void): TestScheduler {
+export function testScheduler(
+  assertEqual: (actual: unknown, expected: unknown) => void,
+): TestScheduler {
   return new TestScheduler(assertEqual);
 }
 
 /** A test record: value, timestamp, optional key and partition. */
-export function rec<T>(value: T, timestamp: number, key?: string, partition?: number): Record<T> {
+export function rec<T>(
+  value: T,
+  timestamp: number,
+  key?: string,
+  partition?: number,
+): Record<T> {
   return record({
     key,
     value,
     timestamp,
-    ...(partition === undefined ? {} : { origin: { topic: "t", partition, offset: 0 } }),
+    ...(partition === undefined
+      ? {}
+      : { origin: { topic: "t", partition, offset: 0 } }),
   });
 }
 
@@ -23,7 +32,8 @@ export function rec<T>(value: T, timestamp: number, key?: string, partition?: nu
 export function describe<T, R>(e: Element<WindowResult<R>> | Late<T>): string {
   const kind = (e as { kind?: unknown }).kind;
   if (kind === "watermark") return `wm ${(e as { time: number }).time}`;
-  if (kind === "late") return `late ${String((e as Late<T>).record.value)}@${(e as Late<T>).record.timestamp}`;
+  if (kind === "late")
+    return `late ${String((e as Late<T>).record.value)}@${(e as Late<T>).record.timestamp}`;
   const r = e as Record<WindowResult<R>>;
   const v = r.value;
   return `${v.key ?? "-"} [${v.windowStart},${v.windowEnd}) ${JSON.stringify(v.result)} ${v.firing}`;
