@@ -1,7 +1,11 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { avroAssetDir, SchemaStore, type AvroSchemaJson } from "./schema-store.js";
+import {
+  avroAssetDir,
+  SchemaStore,
+  type AvroSchemaJson,
+} from "./schema-store.js";
 
 const dir = avroAssetDir("schemas");
 const files = readdirSync(dir).filter((f) => f.endsWith(".avsc"));
@@ -64,7 +68,9 @@ describe("avro/schemas", () => {
     const review = store.type("dev.sluice.reviews.Review");
     expect([...store.names()].includes("dev.sluice.reviews.Review")).toBe(true);
     const other = store.register(
-      JSON.parse(readFileSync(join(dir, "Review.avsc"), "utf8")) as AvroSchemaJson,
+      JSON.parse(
+        readFileSync(join(dir, "Review.avsc"), "utf8"),
+      ) as AvroSchemaJson,
     );
     expect(other).toBe(review);
   });
