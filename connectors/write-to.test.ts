@@ -2,7 +2,7 @@ import { from, lastValueFrom, toArray } from "rxjs";
 import { describe, expect, it } from "vitest";
 import { record } from "../operators/record.js";
 import type { AckHandle, Record } from "../operators/record.js";
-import { SluiceError } from "../operators/sluice-error.js";
+import type { SluiceError } from "../operators/sluice-error.js";
 import type { OutgoingRecord, Sink } from "./types.js";
 import { writeTo } from "./write-to.js";
 
@@ -22,7 +22,13 @@ function counted(): AckHandle & { acks: number; nacks: SluiceError[] } {
   return h;
 }
 
-function recordingSink(options: { maxInFlight?: number; fail?: (batch: readonly OutgoingRecord<number>[]) => boolean; delayMs?: number } = {}) {
+function recordingSink(
+  options: {
+    maxInFlight?: number;
+    fail?: (batch: readonly OutgoingRecord<number>[]) => boolean;
+    delayMs?: number;
+  } = {},
+) {
   const batches: OutgoingRecord<number>[][] = [];
   let active = 0;
   const stats = { maxActive: 0 };
@@ -45,37 +51,62 @@ function recordingSink(options: { maxInFlight?: number; fail?: (batch: readonly 
 }
 
 const input = (n: number, ack?: AckHandle): Record<number>[] =>
-  Array.from({ length: n }, (_, i) => record({ key: `k${i % 3}`, value: i, timestamp: i, ...(ack !== undefined ? { ack } : {}) }));
+  Array.from({ length: n }, (_, i) =>
+    record({
+      key: `k${i % 3}`,
+      value: i,
+      timestamp: i,
+      ...(ack !== undefined ? { ack } : {}),
+    }),
+  );
 
 describe("writeTo", () => {
   it("writes nothing and emits nothing for an empty stream", async () => {
     const { sink, batches } = recordingSink();
-    expect(await lastValueFrom(from(input(0)).pipe(writeTo(sink, { maxBatch: 10 }), toArray()))).toEqual([]);
+    expect(
+      await lastValueFrom(
+        from(input(0)).pipe(writeTo(sink, { maxBatch: 10 }), toArray()),
+      ),
+    ).toEqual([]);
     expect(batches).toEqual([]);
   });
 
   it("batches by count, acks every record after its batch is written and reports counts", async () => {
     const { sink, batches } = recordingSink();
     const ack = counted();
-    const results = await lastValueFrom(from(input(25, ack)).pipe(writeTo(sink, { maxBatch: 10, topic: "out" }), toArray()));
+    const results = await lastValueFrom(
+      from(input(25, ack)).pipe(
+        writeTo(sink, { maxBatch: 10, topic: "out" }),
+        toArray(),
+      ),
+    );
     expect(results).toEqual([
       { ok: true, count: 10 },
       { ok: true, count: 10 },
       { ok: true, count: 5 },
     ]);
-    expect(batches.flat().map((r) => r.value)).toEqual(Array.from({ length: 25 }, (_, i) => i));
+    expect(batches.flat().map((r) => r.value)).toEqual(
+      Array.from({ length: 25 }, (_, i) => i),
+    );
     expect(batches.flat().every((r) => r.topic === "out")).toBe(true);
     expect(ack.acks).toBe(25);
   });
 
   it("nacks every record of a failed batch with a retryable error and keeps going", async () => {
-    const { sink } = recordingSink({ fail: (b) => b.some((r) => r.value === 3) });
+    const { sink } = recordingSink({
+      fail: (b) => b.some((r) => r.value === 3),
+    });
     const ack = counted();
-    const results = await lastValueFrom(from(input(6, ack)).pipe(writeTo(sink, { maxBatch: 2 }), toArray()));
+    const results = await lastValueFrom(
+      from(input(6, ack)).pipe(writeTo(sink, { maxBatch: 2 }), toArray()),
+    );
     expect(results.map((r) => r.ok)).toEqual([true, false, true]);
     expect(ack.acks).toBe(4);
     expect(ack.nacks).toHaveLength(2);
-    expect(ack.nacks[0]).toMatchObject({ code: "UNAVAILABLE", retryable: true });
+    expect(ack.nacks[0]).toMatchObject({
+      code: "UNAVAILABLE",
+      retryable: true,
+    });
   });
 
   it("nacks when the topic function throws instead of erroring the stream", async () => {
@@ -98,13 +129,17 @@ describe("writeTo", () => {
 
   it("never runs more writes at once than sink.maxInFlight", async () => {
     const { sink, stats } = recordingSink({ maxInFlight: 2, delayMs: 5 });
-    await lastValueFrom(from(input(40)).pipe(writeTo(sink, { maxBatch: 3 }), toArray()));
+    await lastValueFrom(
+      from(input(40)).pipe(writeTo(sink, { maxBatch: 3 }), toArray()),
+    );
     expect(stats.maxActive).toBe(2);
   });
 
   it("rejects bad options naming the field", () => {
     const { sink } = recordingSink();
     expect(() => writeTo(sink, { maxBatch: 0 })).toThrow(/writeTo\.maxBatch/);
-    expect(() => writeTo(sink, { maxBatch: 1, maxWaitMs: 0 })).toThrow(/writeTo\.maxWaitMs/);
+    expect(() => writeTo(sink, { maxBatch: 1, maxWaitMs: 0 })).toThrow(
+      /writeTo\.maxWaitMs/,
+    );
   });
 });
