@@ -87,6 +87,16 @@ export class InMemorySchemaRegistry implements SchemaRegistryClient {
     return { id, version: versions.indexOf(id) + 1 };
   }
 
+  /** Subjects with at least one version, sorted. */
+  subjectNames(): string[] {
+    return [...this.subjects.keys()].sort();
+  }
+
+  /** Version numbers of a subject (1-based), empty when the subject is unknown. */
+  versionsOf(subject: string): number[] {
+    return (this.subjects.get(subject) ?? []).map((_id, i) => i + 1);
+  }
+
   /** Whether a subject has any version (the simulator distinguishes 40401 from 40403). */
   hasSubject(subject: string): boolean {
     return this.subjects.has(subject);
