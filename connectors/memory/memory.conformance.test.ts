@@ -1,4 +1,5 @@
-import { sinkConformance, sourceConformance } from "../testing/conformance.js";
+import { sourceConformance } from "../testing/conformance.js";
+import { sinkConformance } from "../testing/sink-conformance.js";
 import { MemoryLog } from "./log.js";
 import { memorySink } from "./sink.js";
 import { memorySource } from "./source.js";

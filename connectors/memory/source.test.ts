@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { derive } from "../../operators/record.js";
 import type { Record } from "../../operators/record.js";
 import { SluiceError } from "../../operators/sluice-error.js";
-import { waitFor } from "../testing/conformance.js";
+import { waitFor } from "../testing/helpers.js";
 import type { AssignmentEvent } from "../types.js";
 import { writeTo } from "../write-to.js";
 import { MemoryLog } from "./log.js";

@@ -1,163 +1,22 @@
-import { Subscription } from "rxjs";
+import type { Subscription } from "rxjs";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Record } from "../../operators/record.js";
 import { SluiceError } from "../../operators/sluice-error.js";
+import type { AssignmentEvent, Source, TopicPartition } from "../types.js";
 import type {
-  AssignmentEvent,
-  Sink,
-  Source,
-  TopicPartition,
-} from "../types.js";
-
-/** A record the suites produce: string key and string value, so any connector's codec fits. */
-export interface TestRecord {
-  readonly key: string;
-  readonly value: string;
-}
-
-/** What the source suite asks of a connector when it creates a consumer. */
-export interface ConformanceSourceOptions {
-  /** Consumer group; the suite makes a fresh one per test and reuses it for restart and revoke checks. */
-  readonly group: string;
-  readonly maxInFlight: number;
-  readonly lowWatermark: number;
-  /** Bound for the drains of revoke and close, in ms. */
-  readonly drainTimeoutMs: number;
-}
-
-/**
- * One test's world, created fresh by the factory: a unique topic with at least two
- * partitions, a way to produce into it, and a way to create consumers of it. Must work for a
- * real broker: everything is async and the topic name must not collide with other runs.
- */
-export interface SourceHarness {
-  readonly topic: string;
-  /** Partitions of `topic`; at least 2 (the revoke check moves one to a second member). */
-  readonly partitions: number;
-  /** Produces records to `topic`, keyed, and resolves once they are readable. */
-  produce(records: readonly TestRecord[]): Promise<void>;
-  /** Creates a (not yet connected) source over `topic`; call it twice with one group for two members. */
-  createSource(options: ConformanceSourceOptions): Promise<Source<string>>;
-  /** Deletes what the harness created (topic, groups); called even when the test fails. */
-  cleanup(): Promise<void>;
-}
-
-/** One test's world for the sink suite. */
-export interface SinkHarness {
-  readonly topic: string;
-  /** Creates a (not yet connected) sink that writes to `topic` (records carry `topic` too). */
-  createSink(): Promise<Sink<string>>;
-  /** Reads back what is in `topic`, each partition in offset order; waits until `expected` records are there or its own timeout. */
-  readBack(expected: number): Promise<readonly TestRecord[]>;
-  cleanup(): Promise<void>;
-}
-
-/** Tuning of a suite run: waits are condition polls bounded by `timeoutMs` (default 10 000). */
-export interface ConformanceOptions {
-  readonly timeoutMs?: number;
-}
-
-const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Polls `condition` every 10 ms until it holds or `timeoutMs` passes, then fails naming `what`.
- *
- * @example
- * ```ts
- * await waitFor(() => seen.length === 10, 5_000, "ten records");
- * ```
- */
-export async function waitFor(
-  condition: () => boolean,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
-/** A subscription to `source.records()` that keeps what arrived and, by default, acks it. */
-interface Collector {
-  readonly received: Record<string>[];
-  readonly held: Record<string>[];
-  completed: boolean;
-  error: unknown;
-  hold: boolean;
-  ackHeld(filter?: (r: Record<string>) => boolean): void;
-  readonly subscription: Subscription;
-}
-
-function collect(source: Source<string>, hold = false): Collector {
-  const c: Collector = {
-    received: [],
-    held: [],
-    completed: false,
-    error: undefined,
-    hold,
-    ackHeld(filter = () => true) {
-      const keep: Record<string>[] = [];
-      for (const r of c.held.splice(0)) {
-        if (filter(r)) r.ack.ack();
-        else keep.push(r);
-      }
-      c.held.push(...keep);
-    },
-    subscription: new Subscription(),
-  };
-  c.subscription.add(
-    source.records().subscribe({
-      next: (r) => {
-        c.received.push(r);
-        if (c.hold) c.held.push(r);
-        else r.ack.ack();
-      },
-      complete: () => {
-        c.completed = true;
-      },
-      error: (e: unknown) => {
-        c.error = e;
-      },
-    }),
-  );
-  return c;
-}
-
-const values = (rs: readonly { readonly value: string }[]): string[] =>
-  rs.map((r) => r.value);
-
-/** `count` records over `keys` keys, values `<key>:<seq>` with a per-key sequence. */
-function testRecords(
-  count: number,
-  keys: number,
-  prefix: string,
-): TestRecord[] {
-  const seq = new Map<string, number>();
-  return Array.from({ length: count }, (_, i) => {
-    const key = `${prefix}-k${i % keys}`;
-    const n = seq.get(key) ?? 0;
-    seq.set(key, n + 1);
-    return { key, value: `${key}:${n}` };
-  });
-}
-
-function expectPerKeyOrder(
-  rs: readonly { readonly key: string | undefined; readonly value: string }[],
-): void {
-  const last = new Map<string, number>();
-  for (const r of rs) {
-    const seq = Number(r.value.slice(r.value.lastIndexOf(":") + 1));
-    const key = r.key ?? "";
-    const prev = last.get(key);
-    if (prev !== undefined)
-      expect(seq, `key ${key}: ${seq} after ${prev}`).toBeGreaterThan(prev);
-    last.set(key, seq);
-  }
-}
+  ConformanceOptions,
+  ConformanceSourceOptions,
+  SourceHarness,
+} from "./harness.js";
+import {
+  collect,
+  expectPerKeyOrder,
+  sleep,
+  testRecords,
+  values,
+  waitFor,
+} from "./helpers.js";
+import type { Collector } from "./helpers.js";
 
 let groupSeq = 0;
 const freshGroup = (): string =>
@@ -457,82 +316,6 @@ export function sourceConformance(
         `${input.length} records`,
       );
       expectPerKeyOrder(c.received);
-    });
-  });
-}
-
-/**
- * Registers the sink conformance suite: connect/close idempotent, write after close fails
- * with `CLOSED`, N written → N read back, per-key order kept, a sane `maxInFlight`.
- *
- * @example
- * ```ts
- * sinkConformance("memory", async () => {
- *   const topic = `sink-${++n}`;
- *   log.createTopic(topic, { partitions: 3 });
- *   return {
- *     topic,
- *     createSink: async () => memorySink<string>(log, { topic }),
- *     readBack: async () => readAll(log, topic),
- *     cleanup: async () => {},
- *   };
- * });
- * ```
- */
-export function sinkConformance(
-  name: string,
-  factory: () => Promise<SinkHarness>,
-  options: ConformanceOptions = {},
-): void {
-  void options;
-  describe(`${name} sink conformance`, () => {
-    const open: Sink<string>[] = [];
-    let harness: SinkHarness | undefined;
-    const setup = async (): Promise<{ h: SinkHarness; sink: Sink<string> }> => {
-      harness = await factory();
-      const sink = await harness.createSink();
-      open.push(sink);
-      return { h: harness, sink };
-    };
-    afterEach(async () => {
-      await Promise.all(
-        open.splice(0).map((s) => s.close().catch(() => undefined)),
-      );
-      await harness?.cleanup();
-      harness = undefined;
-    });
-
-    it("connects and closes idempotently and rejects writes after close with CLOSED", async () => {
-      const { sink } = await setup();
-      expect(Number.isInteger(sink.maxInFlight) && sink.maxInFlight >= 1).toBe(
-        true,
-      );
-      await sink.connect();
-      await sink.connect();
-      await sink.write([]);
-      await sink.close();
-      await sink.close();
-      const error = await sink.write([{ key: "k", value: "v" }]).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(error).toBeInstanceOf(SluiceError);
-      expect((error as SluiceError).code).toBe("CLOSED");
-    });
-
-    it("writes every record: N in, N read back, per-key order kept", async () => {
-      const { h, sink } = await setup();
-      await sink.connect();
-      const input = testRecords(60, 6, "sink");
-      for (let i = 0; i < input.length; i += 7) {
-        await sink.write(
-          input.slice(i, i + 7).map((r) => ({ ...r, topic: h.topic })),
-        );
-      }
-      await sink.flush();
-      const back = await h.readBack(input.length);
-      expect(values(back).sort()).toEqual(values(input).sort());
-      expectPerKeyOrder(back);
     });
   });
 }

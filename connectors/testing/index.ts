@@ -1,9 +1,11 @@
 // Public exports of the connector conformance suites (STYLE.md habits 8 and 11).
-export { sinkConformance, sourceConformance, waitFor } from "./conformance.js";
+export { sourceConformance } from "./conformance.js";
+export { sinkConformance } from "./sink-conformance.js";
+export { waitFor } from "./helpers.js";
 export type {
   ConformanceOptions,
   ConformanceSourceOptions,
   SinkHarness,
   SourceHarness,
   TestRecord,
-} from "./conformance.js";
+} from "./harness.js";
