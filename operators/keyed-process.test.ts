@@ -1,0 +1,309 @@
+import { describe as group, expect, it } from "vitest";
+import { from, map, Subject } from "rxjs";
+import fc from "fast-check";
+import { keyedProcess } from "./keyed-process.js";
+import type { KeyedProcessOptions } from "./keyed-process.js";
+import { valueState, mapState } from "./keyed-state.js";
+import { memoryStateBackend } from "./memory-state-backend.js";
+import type { Element } from "./element.js";
+import { isWatermark, watermark } from "./element.js";
+import { derive, record } from "./record.js";
+import type { Record } from "./record.js";
+import { CommitTracker } from "./commit-tracker.js";
+import { rec, testScheduler } from "./internal/event-time-testing.js";
+
+const ts = () => testScheduler((a, b) => expect(a).toEqual(b));
+const show = (e: Element<string>): string =>
+  isWatermark(e) ? `w${e.time}` : e.value;
+const count = valueState<number>("count");
+const counting: KeyedProcessOptions<number, string> = {
+  process: (r, ctx) => {
+    const s = ctx.state(count);
+    const n = (s.value() ?? 0) + 1;
+    s.update(n);
+    return derive(r, `${ctx.key ?? "-"}:${n}`);
+  },
+};
+
+group("keyedProcess", () => {
+  it("completes on an empty source", () => {
+    ts().run(({ cold, expectObservable }) => {
+      expectObservable(
+        cold<Element<number>>("|").pipe(keyedProcess(counting), map(show)),
+      ).toBe("|");
+    });
+  });
+
+  it("processes one record with its key's state", () => {
+    ts().run(({ cold, expectObservable }) => {
+      expectObservable(
+        cold<Element<number>>("a|", { a: rec(1, 1, "x") }).pipe(
+          keyedProcess(counting),
+          map(show),
+        ),
+      ).toBe("a|", { a: "x:1" });
+    });
+  });
+
+  it("keeps state per key across many records", () => {
+    ts().run(({ cold, expectObservable }) => {
+      const src = cold<Element<number>>("abcd|", {
+        a: rec(1, 1, "x"),
+        b: rec(1, 2, "y"),
+        c: rec(1, 3, "x"),
+        d: rec(1, 4),
+      });
+      expectObservable(src.pipe(keyedProcess(counting), map(show))).toBe(
+        "abcd|",
+        { a: "x:1", b: "y:1", c: "x:2", d: "-:1" },
+      );
+    });
+  });
+
+  it("forwards an error", () => {
+    ts().run(({ cold, expectObservable }) => {
+      expectObservable(
+        cold<Element<number>>("a#", { a: rec(1, 1, "x") }).pipe(
+          keyedProcess(counting),
+          map(show),
+        ),
+      ).toBe("a#", { a: "x:1" });
+    });
+  });
+
+  it("does not complete while the source does not", () => {
+    ts().run(({ cold, expectObservable }) => {
+      expectObservable(
+        cold<Element<number>>("a-", { a: rec(1, 1, "x") }).pipe(
+          keyedProcess(counting),
+          map(show),
+        ),
+      ).toBe("a-", { a: "x:1" });
+    });
+  });
+
+  it("cancels processing-time timers on early unsubscribe", () => {
+    ts().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const src = cold<Element<number>>("a---", { a: rec(1, 1, "x") });
+      const out = src.pipe(
+        keyedProcess<number, string>({
+          process: (_r, ctx) =>
+            ctx.timers.registerProcessingTime(ctx.now() + 5),
+          onTimer: (t) => record({ value: `timer ${t}`, timestamp: t }),
+        }),
+        map(show),
+      );
+      expectObservable(out, "^--!").toBe("");
+      expectSubscriptions(src.subscriptions).toBe("^--!");
+    });
+  });
+
+  it("errors when the user function throws", () => {
+    ts().run(({ cold, expectObservable }) => {
+      const boom = new Error("boom");
+      const out = cold<Element<number>>("a", { a: rec(1, 1, "x") }).pipe(
+        keyedProcess<number, string>({
+          process: () => {
+            throw boom;
+          },
+        }),
+        map(show),
+      );
+      expectObservable(out).toBe("#", undefined, boom);
+    });
+  });
+
+  it("fires event-time timers when a watermark passes them, before forwarding it", () => {
+    const out: string[] = [];
+    const _s = from([
+      rec(1, 5, "x"),
+      rec(2, 7, "y"),
+      watermark(14),
+      watermark(20),
+    ] as Element<number>[])
+      .pipe(
+        keyedProcess<number, string>({
+          process: (r, ctx) => ctx.timers.registerEventTime(r.timestamp + 10),
+          onTimer: (t, ctx) =>
+            record({
+              key: ctx.key,
+              value: `${ctx.domain} ${ctx.key ?? "-"}@${t}`,
+              timestamp: t,
+            }),
+        }),
+      )
+      .subscribe((e) => out.push(show(e)));
+    expect(out).toEqual(["w14", "event x@15", "event y@17", "w20"]);
+  });
+
+  it("fires processing-time timers through the scheduler", () => {
+    ts().run(({ cold, expectObservable }) => {
+      const src = cold<Element<number>>("a 9ms b", {
+        a: rec(1, 1, "x"),
+        b: rec(1, 1, "x"),
+      });
+      const out = src.pipe(
+        keyedProcess<number, string>({
+          process: (_r, ctx) =>
+            ctx.timers.registerProcessingTime(ctx.now() + 3),
+          onTimer: (t, ctx) =>
+            record({ value: `${ctx.domain}@${t}`, timestamp: t }),
+        }),
+        map(show),
+      );
+      expectObservable(out).toBe("--- a 9ms b", {
+        a: "processing@3",
+        b: "processing@13",
+      });
+    });
+  });
+
+  it("expires state after its TTL in processing time", () => {
+    ts().run(({ cold, expectObservable }) => {
+      const seen = valueState<number>("seen", { ttlMs: 5 });
+      const out = cold<Element<number>>("ab 9ms c", {
+        a: rec(1, 1, "x"),
+        b: rec(1, 2, "x"),
+        c: rec(1, 3, "x"),
+      }).pipe(
+        keyedProcess<number, string>({
+          process: (r, ctx) => {
+            const s = ctx.state(seen);
+            const prior = s.value();
+            s.update(r.timestamp);
+            return record({ value: String(prior ?? "none"), timestamp: 0 });
+          },
+        }),
+        map(show),
+      );
+      expectObservable(out).toBe("ab 9ms c", { a: "none", b: "1", c: "none" });
+    });
+  });
+
+  it("acks an input with no descendant output and retains for several", () => {
+    const tracker = new CommitTracker("t", 0);
+    const input = new Subject<Element<number>>();
+    const outs: Record<string>[] = [];
+    const _s = input
+      .pipe(
+        keyedProcess<number, string>({
+          process: (r) =>
+            r.value === 0 ? undefined : [derive(r, "a"), derive(r, "b")],
+        }),
+      )
+      .subscribe((e) => {
+        if (!isWatermark(e)) outs.push(e);
+      });
+    input.next(
+      record({
+        key: "k",
+        value: 0,
+        timestamp: 0,
+        origin: { topic: "t", partition: 0, offset: 0 },
+        ack: tracker.track(0),
+      }),
+    );
+    expect(tracker.committable).toBe(1);
+    input.next(
+      record({
+        key: "k",
+        value: 1,
+        timestamp: 0,
+        origin: { topic: "t", partition: 0, offset: 1 },
+        ack: tracker.track(1),
+      }),
+    );
+    outs[0]!.ack.ack();
+    expect(tracker.committable).toBe(1);
+    outs[1]!.ack.ack();
+    expect(tracker.committable).toBe(2);
+  });
+
+  it("partitions state by origin so a partition's snapshot stands alone", () => {
+    const backend = memoryStateBackend();
+    const _s = from([
+      rec(1, 1, "x", 0),
+      rec(1, 1, "x", 1),
+      rec(1, 1, "x", 1),
+    ] as Element<number>[])
+      .pipe(keyedProcess({ ...counting, backend }))
+      .subscribe();
+    expect(backend.partitions().sort()).toEqual(["t/0", "t/1"]);
+    expect(
+      backend.snapshot(["t/1"]).partitions["t/1"]!.values["count"],
+    ).toEqual([["x", 2, null]]);
+  });
+
+  it("gives the same results after snapshot and restore as without", () => {
+    const sums = mapState<number>("sums");
+    const options = (
+      backend = memoryStateBackend(),
+    ): KeyedProcessOptions<number, string> => ({
+      backend,
+      process: (r, ctx) => {
+        const c = ctx.state(count);
+        c.update((c.value() ?? 0) + r.value);
+        ctx.state(sums).put(String(r.timestamp % 3), r.value);
+        ctx.timers.registerEventTime(r.timestamp + 5);
+        return derive(r, `${ctx.key ?? "-"}=${c.value()}`);
+      },
+      onTimer: (t, ctx) =>
+        record({
+          value: `${ctx.key ?? "-"}@${t}:${ctx.state(count).value()}:${JSON.stringify(ctx.state(sums).entries())}`,
+          timestamp: t,
+        }),
+    });
+    const elements = fc.array(
+      fc.oneof(
+        fc
+          .tuple(
+            fc.constantFrom("a", "b"),
+            fc.integer({ min: 0, max: 50 }),
+            fc.integer({ min: 0, max: 1 }),
+            fc.integer({ min: 1, max: 5 }),
+          )
+          .map(([k, t, p, v]) => rec(v, t, k, p) as Element<number>),
+        fc
+          .integer({ min: 0, max: 60 })
+          .map((t) => watermark(t) as Element<number>),
+      ),
+      { maxLength: 40 },
+    );
+    fc.assert(
+      fc.property(elements, fc.nat(), (items, cut) => {
+        const at = items.length === 0 ? 0 : cut % (items.length + 1);
+        const run = (
+          xs: Element<number>[],
+          o: KeyedProcessOptions<number, string>,
+        ): string[] => {
+          const out: string[] = [];
+          const _r = from(xs)
+            .pipe(keyedProcess(o))
+            .subscribe((e) => out.push(show(e)));
+          return out;
+        };
+        const whole = run(items, options());
+        const first = memoryStateBackend();
+        const before = run(items.slice(0, at), options(first));
+        const restored = memoryStateBackend();
+        restored.restore(
+          JSON.parse(JSON.stringify(first.snapshot())) as ReturnType<
+            typeof first.snapshot
+          >,
+        );
+        // the operator's watermark is not state: resume from the last one seen
+        const lastWm = items
+          .slice(0, at)
+          .reduce(
+            (m, e) => (isWatermark(e) ? Math.max(m, e.time) : m),
+            -Infinity,
+          );
+        const rest = items
+          .slice(at)
+          .filter((e) => !isWatermark(e) || e.time > lastWm);
+        const after = run(rest, options(restored));
+        expect([...before, ...after]).toEqual(whole);
+      }),
+    );
+  });
+});

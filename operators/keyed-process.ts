@@ -1,0 +1,343 @@
+import { Observable, asyncScheduler } from "rxjs";
+import type { OperatorFunction, SchedulerLike, Subscription } from "rxjs";
+import type { Element, Watermark } from "./element.js";
+import type {
+  MapState,
+  MapStateDescriptor,
+  ValueState,
+  ValueStateDescriptor,
+} from "./keyed-state.js";
+import { memoryStateBackend } from "./memory-state-backend.js";
+import type { Record } from "./record.js";
+import type { StateBackend, TimerDomain } from "./state-backend.js";
+import { statePartitionOf } from "./state-backend.js";
+
+/** Stands for `undefined` record keys in the state backend. */
+const NO_KEY = "\u0000";
+
+/** Timers of the current key. */
+export interface TimerService {
+  /** Fires `onTimer` once a watermark reaches `time`. */
+  registerEventTime(time: number): void;
+  /** Fires `onTimer` once the scheduler's clock reaches `time`. */
+  registerProcessingTime(time: number): void;
+  deleteEventTime(time: number): void;
+  deleteProcessingTime(time: number): void;
+}
+
+/** What `process` and `onTimer` see: the current key, its state and timers, the clocks. */
+export interface KeyedContext {
+  readonly key: string | undefined;
+  /** State partition of the current key: its origin's `topic/partition`, `""` without one. */
+  readonly partition: string;
+  /** The record's timestamp, or the timer's time in `onTimer`. */
+  readonly timestamp: number;
+  /** Current event-time watermark (`-Infinity` before the first). */
+  readonly watermark: number;
+  /** Current processing time, from the scheduler. */
+  now(): number;
+  state<T>(descriptor: ValueStateDescriptor<T>): ValueState<T>;
+  state<V>(descriptor: MapStateDescriptor<V>): MapState<V>;
+  readonly timers: TimerService;
+}
+
+/** The context of `onTimer`: also says which clock fired. */
+export interface TimerContext extends KeyedContext {
+  readonly domain: TimerDomain;
+}
+
+/** What a user function returns: nothing, one record or several. */
+export type Outputs<R> = readonly Record<R>[] | Record<R> | undefined | void;
+
+/** Options of {@link keyedProcess}. */
+export interface KeyedProcessOptions<T, R> {
+  /** Called for each record with the context of its key. */
+  readonly process: (record: Record<T>, ctx: KeyedContext) => Outputs<R>;
+  /** Called when a timer of a key fires. */
+  readonly onTimer?: (timestamp: number, ctx: TimerContext) => Outputs<R>;
+  /** Where state and timers live. Default: a fresh {@link memoryStateBackend}. */
+  readonly backend?: StateBackend;
+  /** Processing time: TTLs and processing-time timers. Default: `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
+}
+
+class Context implements TimerContext, TimerService {
+  key: string | undefined = undefined;
+  stateKey = NO_KEY;
+  partition = "";
+  timestamp = 0;
+  watermark = -Infinity;
+  domain: TimerDomain = "event";
+  /** Set when a processing-time timer earlier than the scheduled wake-up is registered. */
+  onProcessingTimer: (time: number) => void = () => undefined;
+  private readonly accessors = new Map<
+    object,
+    ValueState<unknown> | MapState<unknown>
+  >();
+
+  constructor(
+    private readonly backend: StateBackend,
+    private readonly scheduler: SchedulerLike,
+  ) {}
+
+  get timers(): TimerService {
+    return this;
+  }
+
+  now(): number {
+    return this.scheduler.now();
+  }
+
+  state<T>(descriptor: ValueStateDescriptor<T>): ValueState<T>;
+  state<V>(descriptor: MapStateDescriptor<V>): MapState<V>;
+  state(
+    descriptor: ValueStateDescriptor<unknown> | MapStateDescriptor<unknown>,
+  ): ValueState<unknown> | MapState<unknown> {
+    let accessor = this.accessors.get(descriptor);
+    if (accessor === undefined) {
+      accessor =
+        descriptor.kind === "value"
+          ? this.valueAccessor(descriptor)
+          : this.mapAccessor(descriptor);
+      this.accessors.set(descriptor, accessor);
+    }
+    return accessor;
+  }
+
+  private expiry(ttl: number | undefined): number | undefined {
+    return ttl === undefined ? undefined : this.scheduler.now() + ttl;
+  }
+
+  private valueAccessor(d: ValueStateDescriptor<unknown>): ValueState<unknown> {
+    const { backend } = this;
+    const name = d.name;
+    return {
+      value: () =>
+        backend.getValue(
+          this.partition,
+          name,
+          this.stateKey,
+          this.scheduler.now(),
+        ),
+      update: (value) =>
+        backend.setValue(
+          this.partition,
+          name,
+          this.stateKey,
+          value,
+          this.expiry(d.ttlMs),
+        ),
+      clear: () => backend.clearValue(this.partition, name, this.stateKey),
+    };
+  }
+
+  private mapAccessor(d: MapStateDescriptor<unknown>): MapState<unknown> {
+    const { backend } = this;
+    const name = d.name;
+    const entries = () =>
+      backend.mapEntries(
+        this.partition,
+        name,
+        this.stateKey,
+        this.scheduler.now(),
+      );
+    return {
+      get: (k) =>
+        backend.getMapEntry(
+          this.partition,
+          name,
+          this.stateKey,
+          k,
+          this.scheduler.now(),
+        ),
+      put: (k, v) =>
+        backend.setMapEntry(
+          this.partition,
+          name,
+          this.stateKey,
+          k,
+          v,
+          this.expiry(d.ttlMs),
+        ),
+      remove: (k) =>
+        backend.deleteMapEntry(this.partition, name, this.stateKey, k),
+      contains: (k) =>
+        backend.getMapEntry(
+          this.partition,
+          name,
+          this.stateKey,
+          k,
+          this.scheduler.now(),
+        ) !== undefined,
+      entries,
+      keys: () => entries().map(([k]) => k),
+      isEmpty: () => entries().length === 0,
+      clear: () => backend.clearMap(this.partition, name, this.stateKey),
+    };
+  }
+
+  registerEventTime(time: number): void {
+    this.backend.registerTimer(this.partition, "event", this.stateKey, time);
+  }
+  registerProcessingTime(time: number): void {
+    this.backend.registerTimer(
+      this.partition,
+      "processing",
+      this.stateKey,
+      time,
+    );
+    this.onProcessingTimer(time);
+  }
+  deleteEventTime(time: number): void {
+    this.backend.deleteTimer(this.partition, "event", this.stateKey, time);
+  }
+  deleteProcessingTime(time: number): void {
+    this.backend.deleteTimer(this.partition, "processing", this.stateKey, time);
+  }
+
+  enter(partition: string, stateKey: string, timestamp: number): void {
+    this.partition = partition;
+    this.stateKey = stateKey;
+    this.key = stateKey === NO_KEY ? undefined : stateKey;
+    this.timestamp = timestamp;
+  }
+}
+
+/**
+ * Flink's KeyedProcessFunction for Sluice: a user function sees each record with the state
+ * and timers of its key, and `onTimer` runs when an event-time timer is passed by a watermark
+ * or a processing-time timer comes due on the scheduler. Watermarks are forwarded after the
+ * event-time timers they fire.
+ *
+ * State is partitioned by the record's origin (`topic/partition`) and key, so
+ * `backend.snapshot([partition])` gives the piece to store for one input partition and
+ * `backend.restore` brings it back after a rebalance. Keyless records share one key.
+ *
+ * **Acknowledgement.** Outputs of `process` that carry the input's handle (built with
+ * `derive(record, value)`) are its descendants: the operator retains the handle for the
+ * extra ones. If none does, the input is acked (its effect lives in state, which is
+ * checkpointed with the offsets). Outputs of `onTimer` carry whatever handle the user gives
+ * them (usually none).
+ *
+ * @example
+ * ```ts
+ * const count = valueState<number>("count");
+ * events$.pipe(
+ *   withWatermarks({ maxOutOfOrdernessMs: 1_000 }),
+ *   keyedProcess({
+ *     process: (r, ctx) => {
+ *       const s = ctx.state(count);
+ *       s.update((s.value() ?? 0) + 1);
+ *       ctx.timers.registerEventTime(r.timestamp + 60_000);
+ *     },
+ *     onTimer: (t, ctx) => record({ key: ctx.key, value: ctx.state(count).value() ?? 0, timestamp: t }),
+ *   }),
+ * );
+ * ```
+ */
+export function keyedProcess<T, R>(
+  options: KeyedProcessOptions<T, R>,
+): OperatorFunction<Element<T>, Element<R>> {
+  const process = options.process;
+  const onTimer = options.onTimer;
+  const backend = options.backend ?? memoryStateBackend();
+  const scheduler = options.scheduler ?? asyncScheduler;
+
+  return (source) =>
+    new Observable<Element<R>>((subscriber) => {
+      const ctx = new Context(backend, scheduler);
+      let wakeUp: Subscription | undefined;
+      let wakeUpAt = Infinity;
+
+      const emitAll = (outputs: Outputs<R>): void => {
+        if (outputs === undefined) return;
+        if (Array.isArray(outputs))
+          for (const o of outputs as readonly Record<R>[]) subscriber.next(o);
+        else subscriber.next(outputs as Record<R>);
+      };
+
+      const fire = (domain: TimerDomain, upTo: number): void => {
+        for (
+          let t = backend.pollTimer(domain, upTo);
+          t !== undefined;
+          t = backend.pollTimer(domain, upTo)
+        ) {
+          ctx.enter(t.partition, t.key, t.time);
+          ctx.domain = domain;
+          if (onTimer !== undefined) emitAll(onTimer(t.time, ctx));
+          if (subscriber.closed) return;
+        }
+      };
+
+      const schedule = (time: number): void => {
+        if (time >= wakeUpAt) return;
+        wakeUp?.unsubscribe();
+        wakeUpAt = time;
+        wakeUp = scheduler.schedule(
+          () => {
+            wakeUp = undefined;
+            wakeUpAt = Infinity;
+            try {
+              fire("processing", scheduler.now());
+            } catch (error) {
+              subscriber.error(error);
+              return;
+            }
+            const next = backend.nextTimer("processing");
+            if (next !== undefined) schedule(next);
+          },
+          Math.max(0, time - scheduler.now()),
+        );
+      };
+      ctx.onProcessingTimer = schedule;
+
+      const onRecord = (r: Record<T>): void => {
+        ctx.enter(
+          statePartitionOf(r.origin),
+          r.key === undefined ? NO_KEY : r.key,
+          r.timestamp,
+        );
+        const outputs = process(r, ctx);
+        const ack = r.ack;
+        let descendants = 0;
+        if (outputs !== undefined) {
+          if (Array.isArray(outputs)) {
+            for (const o of outputs as readonly Record<R>[])
+              if (o.ack === ack) descendants += 1;
+          } else if ((outputs as Record<R>).ack === ack) descendants = 1;
+        }
+        if (descendants === 0) ack.ack();
+        else if (descendants > 1) ack.retain(descendants - 1);
+        emitAll(outputs);
+      };
+
+      const first = backend.nextTimer("processing");
+      if (first !== undefined) schedule(first);
+
+      const subscription = source.subscribe({
+        next(e) {
+          try {
+            if ((e as { kind?: unknown }).kind === "watermark") {
+              const w = e as Watermark;
+              if (w.time <= ctx.watermark) return;
+              ctx.watermark = w.time;
+              fire("event", w.time);
+              subscriber.next(w);
+            } else onRecord(e as Record<T>);
+          } catch (error) {
+            subscriber.error(error);
+          }
+        },
+        error(error) {
+          subscriber.error(error);
+        },
+        complete() {
+          subscriber.complete();
+        },
+      });
+      return () => {
+        subscription.unsubscribe();
+        wakeUp?.unsubscribe();
+      };
+    });
+}
