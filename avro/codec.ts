@@ -21,14 +21,35 @@ import {
   type SchemaStore,
 } from "./schema-store.js";
 
-/** The two magic bytes that open an Avro single-object frame. */
+/**
+ * The two magic bytes that open an Avro single-object frame.
+ *
+ * @example
+ * ```ts
+ * frame[0] === SINGLE_OBJECT_MAGIC[0] && frame[1] === SINGLE_OBJECT_MAGIC[1];
+ * ```
+ */
 export const SINGLE_OBJECT_MAGIC: Readonly<[number, number]> = [0xc3, 0x01];
-/** The magic byte that opens a Confluent wire-format frame. */
+/**
+ * The magic byte that opens a Confluent wire-format frame.
+ *
+ * @example
+ * ```ts
+ * frame[0] === CONFLUENT_MAGIC;
+ * ```
+ */
 export const CONFLUENT_MAGIC = 0x00;
 const SINGLE_OBJECT_HEADER = 10;
 const CONFLUENT_HEADER = 5;
 
-/** A schema to build a codec for: a name in the store, schema JSON, or an avsc `Type`. */
+/**
+ * A schema to build a codec for: a name in the store, schema JSON, or an avsc `Type`.
+ *
+ * @example
+ * ```ts
+ * const input: SchemaInput = "dev.sluice.reviews.Review";
+ * ```
+ */
 export type SchemaInput = string | AvroSchemaJson | avsc.Type;
 
 /**

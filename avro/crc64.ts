@@ -4,7 +4,14 @@
  * 64-bit fingerprint is computed here from the spec's table-driven algorithm.
  */
 
-/** The spec's `EMPTY` constant: the fingerprint of zero bytes and the polynomial seed. */
+/**
+ * The spec's `EMPTY` constant: the fingerprint of zero bytes and the polynomial seed.
+ *
+ * @example
+ * ```ts
+ * crc64Avro("") === CRC64_AVRO_EMPTY; // true
+ * ```
+ */
 export const CRC64_AVRO_EMPTY = 0xc15d213aa4d7a795n;
 
 const MASK64 = 0xffffffffffffffffn;

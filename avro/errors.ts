@@ -5,7 +5,14 @@
  */
 import { SluiceError } from "../operators/sluice-error.js";
 
-/** How many leading bytes a decode error shows. */
+/**
+ * How many leading bytes a decode error shows.
+ *
+ * @example
+ * ```ts
+ * hexPreview(bytes, HEX_PREVIEW_BYTES);
+ * ```
+ */
 export const HEX_PREVIEW_BYTES = 16;
 
 /**

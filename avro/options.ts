@@ -7,7 +7,14 @@ import type { SchemaRegistryClient } from "./registry.js";
 import { HttpSchemaRegistryClient } from "./registry.js";
 import { defaultSchemaStore, type SchemaStore } from "./schema-store.js";
 
-/** Options of a codec using Avro single-object encoding (the default; no registry needed). */
+/**
+ * Options of a codec using Avro single-object encoding (the default; no registry needed).
+ *
+ * @example
+ * ```ts
+ * const options: SingleObjectCodecOptions = { store: SchemaStore.load() };
+ * ```
+ */
 export interface SingleObjectCodecOptions {
   /** Framing of each message. Default `"single-object"`: `c3 01` + 8-byte LE CRC-64-AVRO + body. */
   readonly framing?: "single-object";
@@ -15,7 +22,14 @@ export interface SingleObjectCodecOptions {
   readonly store?: SchemaStore;
 }
 
-/** Options of a codec using the Confluent wire format (`00` + 4-byte BE schema id + body). */
+/**
+ * Options of a codec using the Confluent wire format (`00` + 4-byte BE schema id + body).
+ *
+ * @example
+ * ```ts
+ * const options: ConfluentCodecOptions = { framing: "confluent", registryUrl: "http://127.0.0.1:8081", subject: "reviews-value" };
+ * ```
+ */
 export interface ConfluentCodecOptions {
   readonly framing: "confluent";
   /** A registry client; give this or `registryUrl`. */
@@ -32,16 +46,37 @@ export interface ConfluentCodecOptions {
   readonly store?: SchemaStore;
 }
 
-/** Either framing's options. */
+/**
+ * Either framing's options.
+ *
+ * @example
+ * ```ts
+ * const options: CodecOptions = {}; // single-object, default store
+ * ```
+ */
 export type CodecOptions = SingleObjectCodecOptions | ConfluentCodecOptions;
 
-/** Single-object options after defaults. */
+/**
+ * Single-object options after defaults.
+ *
+ * @example
+ * ```ts
+ * const { store }: ResolvedSingleObjectOptions = resolveSingleObjectOptions();
+ * ```
+ */
 export interface ResolvedSingleObjectOptions {
   readonly framing: "single-object";
   readonly store: SchemaStore;
 }
 
-/** Confluent options after defaults. */
+/**
+ * Confluent options after defaults.
+ *
+ * @example
+ * ```ts
+ * const { registry, autoRegister }: ResolvedConfluentOptions = resolveConfluentOptions({ framing: "confluent", registry: new InMemorySchemaRegistry() });
+ * ```
+ */
 export interface ResolvedConfluentOptions {
   readonly framing: "confluent";
   readonly registry: SchemaRegistryClient;

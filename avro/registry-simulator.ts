@@ -9,7 +9,15 @@ import http from "node:http";
 import avsc from "avsc";
 import { InMemorySchemaRegistry } from "./registry.js";
 
-/** A running simulator. */
+/**
+ * A running simulator.
+ *
+ * @example
+ * ```ts
+ * const sim: RegistrySimulator = await startRegistrySimulator();
+ * await sim.close();
+ * ```
+ */
 export interface RegistrySimulator {
   /** Base URL, e.g. `http://127.0.0.1:40123`. */
   readonly url: string;
@@ -19,7 +27,14 @@ export interface RegistrySimulator {
   close(): Promise<void>;
 }
 
-/** Where the simulator listens. */
+/**
+ * Where the simulator listens.
+ *
+ * @example
+ * ```ts
+ * await startRegistrySimulator({ host: "127.0.0.1", port: 0 });
+ * ```
+ */
 export interface RegistrySimulatorOptions {
   /** Default 0 (a free port). */
   readonly port?: number;

@@ -116,7 +116,14 @@ export class InMemorySchemaRegistry implements SchemaRegistryClient {
   }
 }
 
-/** Options of {@link HttpSchemaRegistryClient}. */
+/**
+ * Options of {@link HttpSchemaRegistryClient}.
+ *
+ * @example
+ * ```ts
+ * new HttpSchemaRegistryClient("http://127.0.0.1:8081", { requestTimeoutMs: 2000 });
+ * ```
+ */
 export interface HttpSchemaRegistryOptions {
   /** Timeout of each request, in ms. Default 5000. */
   readonly requestTimeoutMs?: number;

@@ -33,12 +33,29 @@ export interface RpcMethod<
   readonly errors: Errs;
 }
 
-/** A protocol's messages by name, for typing clients and handlers. */
+/**
+ * A protocol's messages by name, for typing clients and handlers.
+ *
+ * @example
+ * ```ts
+ * type MovieMethods = {
+ *   getMovie: RpcMethod<{ movieId: number }, Movie, { MovieNotFound: { movieId: number } }>;
+ *   getMovies: RpcMethod<{ movieIds: number[] }, Movie[]>;
+ * };
+ * ```
+ */
 export type RpcMethods = {
   readonly [name: string]: RpcMethod<object, unknown, object>;
 };
 
-/** A declared error as a client sees it: the error's short name and its record. */
+/**
+ * A declared error as a client sees it: the error's short name and its record.
+ *
+ * @example
+ * ```ts
+ * if (!result.ok && result.error.name === "MovieNotFound") console.log(result.error.value.movieId);
+ * ```
+ */
 export type DeclaredError<Errs extends object> = {
   [K in keyof Errs & string]: { readonly name: K; readonly value: Errs[K] };
 }[keyof Errs & string];
@@ -46,12 +63,27 @@ export type DeclaredError<Errs extends object> = {
 /**
  * The outcome of a call: the response, or a declared error. Undeclared failures (server
  * crash, timeout, connection) reject with a `SluiceError` instead.
+ *
+ * @example
+ * ```ts
+ * const result: RpcResult<MovieMethods["getMovie"]> = await client.call("getMovie", { movieId: 603 });
+ * ```
  */
 export type RpcResult<M extends RpcMethod<object, unknown, object>> =
   | { readonly ok: true; readonly value: M["response"] }
   | { readonly ok: false; readonly error: DeclaredError<M["errors"]> };
 
-/** Handlers of a protocol's messages; throw {@link RpcDeclaredError} for a declared error. */
+/**
+ * Handlers of a protocol's messages; throw {@link RpcDeclaredError} for a declared error.
+ *
+ * @example
+ * ```ts
+ * const handlers: RpcHandlers<MovieMethods> = {
+ *   getMovie: async ({ movieId }) => (await repo.find(movieId)) ?? Promise.reject(new RpcDeclaredError("MovieNotFound", { movieId })),
+ *   getMovies: ({ movieIds }) => repo.findMany(movieIds),
+ * };
+ * ```
+ */
 export type RpcHandlers<M extends RpcMethods> = {
   readonly [K in keyof M]: (
     request: M[K]["request"],
@@ -176,7 +208,16 @@ function shortName(type: avsc.Type): string {
   return full.slice(full.lastIndexOf(".") + 1);
 }
 
-/** A running RPC server. */
+/**
+ * A running RPC server.
+ *
+ * @example
+ * ```ts
+ * const server: RpcServer = await serveTcp(protocol, handlers, { port: 0 });
+ * console.log(server.port);
+ * await server.close();
+ * ```
+ */
 export interface RpcServer {
   /** The bound port (useful with port 0). */
   readonly port: number;
@@ -186,7 +227,14 @@ export interface RpcServer {
   close(): Promise<void>;
 }
 
-/** Where and how a server listens. */
+/**
+ * Where and how a server listens.
+ *
+ * @example
+ * ```ts
+ * await serveHttp(protocol, handlers, { host: "127.0.0.1", port: 7002, onError: (e) => log.error(e) });
+ * ```
+ */
 export interface RpcServerOptions {
   /** Port; 0 picks a free one. Default 0. */
   readonly port?: number;
@@ -348,7 +396,14 @@ export async function serveHttp<M extends RpcMethods>(
   };
 }
 
-/** Where a client connects and its default timeout. */
+/**
+ * Where a client connects and its default timeout.
+ *
+ * @example
+ * ```ts
+ * tcpClient(protocol, { host: "127.0.0.1", port: 7001, timeoutMs: 500 });
+ * ```
+ */
 export interface RpcClientOptions {
   readonly host?: string;
   readonly port: number;
@@ -356,7 +411,14 @@ export interface RpcClientOptions {
   readonly timeoutMs?: number;
 }
 
-/** Per-call options. */
+/**
+ * Per-call options.
+ *
+ * @example
+ * ```ts
+ * await client.call("getMovie", { movieId: 1 }, { timeoutMs: 200 });
+ * ```
+ */
 export interface RpcCallOptions {
   /** Overrides the client's timeout for this call, in ms. */
   readonly timeoutMs?: number;

@@ -11,7 +11,14 @@ import { SluiceError } from "../operators/sluice-error.js";
 import { crc64Avro } from "./crc64.js";
 import { sluiceLogicalTypes } from "./logical-types.js";
 
-/** A schema as JSON (a parsed `.avsc`) or a primitive type name. */
+/**
+ * A schema as JSON (a parsed `.avsc`) or a primitive type name.
+ *
+ * @example
+ * ```ts
+ * const schema: AvroSchemaJson = { type: "record", name: "Ping", fields: [{ name: "n", type: "int" }] };
+ * ```
+ */
 export type AvroSchemaJson =
   string | { readonly [key: string]: unknown } | readonly unknown[];
 
@@ -54,7 +61,14 @@ export function avroAssetDir(folder: "schemas" | "protocols"): string {
   }
 }
 
-/** Parsing Canonical Form of a type (avsc's `schema()` output is exactly the spec's PCF). */
+/**
+ * Parsing Canonical Form of a type (avsc's `schema()` output is exactly the spec's PCF).
+ *
+ * @example
+ * ```ts
+ * canonicalForm(store.type("dev.sluice.common.Money")); // {"name":"dev.sluice.common.Money","type":"record",…}
+ * ```
+ */
 export function canonicalForm(type: avsc.Type): string {
   return JSON.stringify(type.schema());
 }
