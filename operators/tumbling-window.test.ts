@@ -12,6 +12,11 @@ import type { Record } from "./record.js";
 import { CommitTracker } from "./commit-tracker.js";
 import type { WindowResult } from "./window-result.js";
 import { describe, rec, testScheduler } from "./internal/event-time-testing.js";
+import {
+  finalResults,
+  outOfOrder,
+  withBoundedWatermarks,
+} from "./internal/window-properties.js";
 
 const ts = () => testScheduler((a, b) => expect(a).toEqual(b));
 const sum = reducer((a: number, b: number) => a + b);
@@ -308,56 +313,6 @@ group("tumblingWindow", () => {
     expect(error).toMatchObject({ code: "BACKPRESSURE" });
   });
 });
-
-/** Arbitrary out-of-order input: each record trails the running maximum by at most `delay`. */
-export const outOfOrder = (maxDelay: number) =>
-  fc
-    .array(
-      fc.tuple(
-        fc.integer({ min: 0, max: 30 }),
-        fc.integer({ min: 0, max: maxDelay }),
-        fc.constantFrom("a", "b", "c"),
-        fc.integer({ min: 1, max: 9 }),
-      ),
-      { maxLength: 80 },
-    )
-    .map((steps) => {
-      let clock = 0;
-      return steps.map(([advance, delay, key, value]) => {
-        clock += advance;
-        return { ts: Math.max(0, clock - delay), key, value };
-      });
-    });
-
-/** Feeds records with a watermark of `max - bound - 1` after each. */
-export function withBoundedWatermarks(
-  items: readonly { ts: number; key: string; value: number }[],
-  bound: number,
-): Element<number>[] {
-  const out: Element<number>[] = [];
-  let max = -Infinity;
-  for (const it of items) {
-    out.push(rec(it.value, it.ts, it.key));
-    max = Math.max(max, it.ts);
-    out.push(watermark(max - bound - 1));
-  }
-  out.push(watermark(Infinity));
-  return out;
-}
-
-/** The last emission of each (key, window). */
-export function finalResults<R>(
-  out: readonly WindowOutput<number, R>[],
-): Map<string, R> {
-  const m = new Map<string, R>();
-  for (const e of out)
-    if (isRecord(e))
-      m.set(
-        `${e.value.key}|${e.value.windowStart}|${e.value.windowEnd}`,
-        e.value.result,
-      );
-  return m;
-}
 
 group("tumblingWindow properties", () => {
   it("gives the same results as a brute-force reference on out-of-order input within the lateness", () => {

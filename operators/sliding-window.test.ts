@@ -1,0 +1,293 @@
+import { describe as group, expect, it } from "vitest";
+import { from, map } from "rxjs";
+import fc from "fast-check";
+import { slidingWindow } from "./sliding-window.js";
+import type { WindowOutput } from "./tumbling-window.js";
+import { counter, reducer } from "./aggregate.js";
+import type { Element } from "./element.js";
+import { isLate, isRecord, watermark } from "./element.js";
+import { record } from "./record.js";
+import type { Record } from "./record.js";
+import { CommitTracker } from "./commit-tracker.js";
+import type { WindowResult } from "./window-result.js";
+import { describe, rec, testScheduler } from "./internal/event-time-testing.js";
+import {
+  finalResults,
+  outOfOrder,
+  withBoundedWatermarks,
+} from "./internal/window-properties.js";
+
+const ts = () => testScheduler((a, b) => expect(a).toEqual(b));
+const sum = reducer((a: number, b: number) => a + b);
+
+function runSync<R>(
+  elements: readonly Element<number>[],
+  op: (
+    s: ReturnType<typeof from<Element<number>[]>>,
+  ) => ReturnType<typeof from<WindowOutput<number, R>[]>>,
+): WindowOutput<number, R>[] {
+  const out: WindowOutput<number, R>[] = [];
+  const _s = op(from(elements as Element<number>[])).subscribe((e) =>
+    out.push(e),
+  );
+  return out;
+}
+
+group("slidingWindow", () => {
+  it("completes on an empty source with nothing emitted", () => {
+    ts().run(({ cold, expectObservable }) => {
+      expectObservable(
+        cold<Element<number>>("|").pipe(
+          slidingWindow({ sizeMs: 10, slideMs: 5, aggregate: sum }),
+          map(describe),
+        ),
+      ).toBe("|");
+    });
+  });
+
+  it("fires every window a record falls in", () => {
+    ts().run(({ cold, expectObservable }) => {
+      const src = cold<Element<number>>("ab 5ms |", {
+        a: rec(2, 7, "k"),
+        b: watermark(100),
+      });
+      expectObservable(
+        src.pipe(
+          slidingWindow({ sizeMs: 10, slideMs: 5, aggregate: sum }),
+          map(describe),
+        ),
+      ).toBe("-(xyw) 1ms |", {
+        x: "k [0,10) 2 on-time",
+        y: "k [5,15) 2 on-time",
+        w: "wm 100",
+      });
+    });
+  });
+
+  it("combines panes of many records into each window", () => {
+    const out = runSync<number>(
+      [rec(1, 1), rec(2, 6), rec(4, 11), watermark(100)],
+      (s) => s.pipe(slidingWindow({ sizeMs: 10, slideMs: 5, aggregate: sum })),
+    );
+    expect(out.map(describe)).toEqual([
+      "- [-5,5) 1 on-time",
+      "- [0,10) 3 on-time",
+      "- [5,15) 6 on-time",
+      "- [10,20) 4 on-time",
+      "wm 100",
+    ]);
+  });
+
+  it("forwards an error", () => {
+    ts().run(({ cold, expectObservable }) => {
+      const src = cold<Element<number>>("a#", { a: rec(1, 1) });
+      expectObservable(
+        src.pipe(
+          slidingWindow({ sizeMs: 10, slideMs: 5, aggregate: sum }),
+          map(describe),
+        ),
+      ).toBe("-#");
+    });
+  });
+
+  it("does not complete while the source does not", () => {
+    ts().run(({ cold, expectObservable }) => {
+      expectObservable(
+        cold<Element<number>>("a-", { a: rec(1, 1) }).pipe(
+          slidingWindow({ sizeMs: 10, slideMs: 5, aggregate: sum }),
+          map(describe),
+        ),
+      ).toBe("--");
+    });
+  });
+
+  it("unsubscribes from the source on early unsubscribe", () => {
+    ts().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const src = cold<Element<number>>("a---b", {
+        a: rec(1, 1),
+        b: watermark(100),
+      });
+      expectObservable(
+        src.pipe(
+          slidingWindow({ sizeMs: 10, slideMs: 5, aggregate: sum }),
+          map(describe),
+        ),
+        "^-!",
+      ).toBe("");
+      expectSubscriptions(src.subscriptions).toBe("^-!");
+    });
+  });
+
+  it("errors when the aggregate throws", () => {
+    ts().run(({ cold, expectObservable }) => {
+      const boom = new Error("boom");
+      const agg = {
+        create: () => 0,
+        add: (): number => {
+          throw boom;
+        },
+        merge: (a: number, b: number) => a + b,
+        result: (n: number) => n,
+      };
+      expectObservable(
+        cold<Element<number>>("a", { a: rec(1, 1) }).pipe(
+          slidingWindow({ sizeMs: 10, slideMs: 5, aggregate: agg }),
+          map(describe),
+        ),
+      ).toBe("#", undefined, boom);
+    });
+  });
+
+  it("re-fires only the windows still within lateness and hands on a record beyond all of them", () => {
+    const out = runSync<number>(
+      [rec(1, 7), watermark(16), rec(2, 8), watermark(40), rec(3, 8)],
+      (s) =>
+        s.pipe(
+          slidingWindow({
+            sizeMs: 10,
+            slideMs: 5,
+            allowedLatenessMs: 3,
+            aggregate: sum,
+          }),
+        ),
+    );
+    // at 16: [0,10) fired at 9 and was cleaned at 12; [5,15) fired at 14, kept until 17
+    expect(out.map(describe)).toEqual([
+      "- [0,10) 1 on-time",
+      "- [5,15) 1 on-time",
+      "wm 16",
+      "- [5,15) 3 late",
+      "wm 40",
+      "late 3@8",
+    ]);
+  });
+
+  it("holds a record's ack until every window it is in has been acked", () => {
+    const tracker = new CommitTracker("t", 0);
+    const results: Record<WindowResult<number>>[] = [];
+    const _s = from([
+      record({
+        key: "k",
+        value: 1,
+        timestamp: 7,
+        origin: { topic: "t", partition: 0, offset: 0 },
+        ack: tracker.track(0),
+      }),
+      watermark(100),
+    ] as Element<number>[])
+      .pipe(
+        slidingWindow({ sizeMs: 10, slideMs: 5, aggregate: counter<number>() }),
+      )
+      .subscribe((e) => {
+        if (isRecord(e)) results.push(e);
+      });
+    expect(results).toHaveLength(2);
+    results[0]!.ack.ack();
+    expect(tracker.committable).toBeUndefined();
+    results[1]!.ack.ack();
+    expect(tracker.committable).toBe(1);
+  });
+
+  it("rejects a zero slide, naming the field", () => {
+    expect(() =>
+      slidingWindow({ sizeMs: 10, slideMs: 0, aggregate: sum }),
+    ).toThrow(/slidingWindow.slideMs/);
+  });
+});
+
+group("slidingWindow properties", () => {
+  it("gives the same results as a brute-force reference on out-of-order input within the lateness", () => {
+    fc.assert(
+      fc.property(
+        outOfOrder(40),
+        fc.integer({ min: 0, max: 20 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 4 }),
+        (items, bound, slide, factor) => {
+          const size = slide * factor + (factor > 2 ? 1 : 0); // sometimes not a multiple of the slide
+          const lateness = 40 - bound;
+          const out = runSync<number>(
+            withBoundedWatermarks(items, bound),
+            (s) =>
+              s.pipe(
+                slidingWindow({
+                  sizeMs: size,
+                  slideMs: slide,
+                  allowedLatenessMs: lateness,
+                  aggregate: sum,
+                }),
+              ),
+          );
+          const expected = new Map<string, number>();
+          for (const it of items) {
+            for (
+              let start = Math.floor(it.ts / slide) * slide;
+              start > it.ts - size;
+              start -= slide
+            ) {
+              const k = `${it.key}|${start}|${start + size}`;
+              expected.set(k, (expected.get(k) ?? 0) + it.value);
+            }
+          }
+          expect(out.filter(isLate)).toEqual([]);
+          expect(finalResults(out)).toEqual(expected);
+        },
+      ),
+    );
+  });
+
+  it("hands every record beyond lateness on exactly once and acks every other record through results", () => {
+    fc.assert(
+      fc.property(
+        outOfOrder(60),
+        fc.integer({ min: 0, max: 10 }),
+        fc.integer({ min: 0, max: 10 }),
+        (items, bound, lateness) => {
+          const tracker = new CommitTracker("t", 0);
+          const elements: Element<number>[] = [];
+          let max = -Infinity;
+          items.forEach((it, offset) => {
+            elements.push(
+              record({
+                key: it.key,
+                value: it.value,
+                timestamp: it.ts,
+                origin: { topic: "t", partition: 0, offset },
+                ack: tracker.track(offset),
+              }),
+            );
+            max = Math.max(max, it.ts);
+            elements.push(watermark(max - bound - 1));
+          });
+          elements.push(watermark(Infinity));
+          const out = runSync<number>(elements, (s) =>
+            s.pipe(
+              slidingWindow({
+                sizeMs: 9,
+                slideMs: 3,
+                allowedLatenessMs: lateness,
+                aggregate: sum,
+              }),
+            ),
+          );
+          const lates = out.filter(isLate).map((e) => e.record);
+          expect(new Set(lates).size).toBe(lates.length);
+          let wm = -Infinity;
+          const expectedLate: Record<number>[] = [];
+          for (const e of elements) {
+            if (isRecord(e)) {
+              if (Math.floor(e.timestamp / 3) * 3 + 9 - 1 + lateness <= wm)
+                expectedLate.push(e);
+            } else wm = Math.max(wm, e.time);
+          }
+          expect(lates).toEqual(expectedLate);
+          for (const e of out) if (isRecord(e)) e.ack.ack();
+          for (const r of lates) r.ack.ack();
+          expect(tracker.committable).toBe(
+            items.length === 0 ? undefined : items.length,
+          );
+        },
+      ),
+    );
+  });
+});

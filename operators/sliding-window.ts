@@ -1,0 +1,226 @@
+import { Observable } from "rxjs";
+import type { OperatorFunction } from "rxjs";
+import type { MergeableAggregate } from "./aggregate.js";
+import type { Element, Watermark } from "./element.js";
+import { late } from "./element.js";
+import type { Origin, Record } from "./record.js";
+import type { WindowOutput } from "./tumbling-window.js";
+import type { Firing, WindowOptions } from "./window-result.js";
+import { AckBag } from "./internal/ack-bag.js";
+import { TimeQueue } from "./internal/time-queue.js";
+import {
+  alignDown,
+  checkDuration,
+  resolveWindowOptions,
+  tooManyWindows,
+  windowRecord,
+} from "./internal/window-support.js";
+
+/** Options of {@link slidingWindow}. */
+export interface SlidingWindowOptions<T, A, R> extends WindowOptions {
+  /** Window length, event-time milliseconds. */
+  readonly sizeMs: number;
+  /** Distance between window starts, event-time milliseconds. */
+  readonly slideMs: number;
+  /** Shift of window starts from the epoch. Default 0. */
+  readonly offsetMs?: number;
+  /** Panes are combined with `merge`, so it is required. */
+  readonly aggregate: MergeableAggregate<T, A, R>;
+}
+
+const OPEN = 0;
+const FIRED = 1;
+
+interface Pane<A> {
+  readonly key: string | undefined;
+  readonly start: number;
+  acc: A;
+}
+
+interface Window {
+  readonly key: string | undefined;
+  readonly start: number;
+  phase: number;
+  readonly pending: AckBag;
+  readonly origin: Origin | undefined;
+}
+
+interface KeyState<A> {
+  readonly panes: Map<number, Pane<A>>;
+  readonly windows: Map<number, Window>;
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
+/**
+ * Overlapping event-time windows of `sizeMs` starting every `slideMs`, per key, fired by
+ * watermarks with allowed lateness and late records handed on, like {@link tumblingWindow}.
+ *
+ * State is kept per pane of `gcd(sizeMs, slideMs)`: each record is added to one pane's
+ * accumulator, not to every window it falls in, and a firing merges the window's panes.
+ *
+ * **Acknowledgement.** A record falling in `n` live windows becomes `n` descendants of its
+ * origin (the operator retains `n - 1`); each window result carries the handles absorbed
+ * into that window since its previous emission (on close: all; on update or a late firing:
+ * the one record). A late element keeps its record's own handle.
+ *
+ * @example
+ * ```ts
+ * events$.pipe(
+ *   withWatermarks({ maxOutOfOrdernessMs: 1_000 }),
+ *   slidingWindow({ sizeMs: 60_000, slideMs: 10_000, aggregate: counter() }),
+ * );
+ * ```
+ */
+export function slidingWindow<T, A, R>(
+  options: SlidingWindowOptions<T, A, R>,
+): OperatorFunction<Element<T>, WindowOutput<T, R>> {
+  const name = "slidingWindow";
+  checkDuration(name, "sizeMs", options.sizeMs, false);
+  checkDuration(name, "slideMs", options.slideMs, false);
+  checkDuration(name, "offsetMs", options.offsetMs, true);
+  const { lateness, onUpdate, maxOpen } = resolveWindowOptions(name, options);
+  const size = options.sizeMs;
+  const slide = options.slideMs;
+  const pane = gcd(size, slide);
+  const offset = (options.offsetMs ?? 0) % pane;
+  const aggregate = options.aggregate;
+
+  return (source) =>
+    new Observable<WindowOutput<T, R>>((subscriber) => {
+      const keys = new Map<string | undefined, KeyState<A>>();
+      const windowQueue = new TimeQueue<Window>();
+      const paneQueue = new TimeQueue<Pane<A>>();
+      let watermark = -Infinity;
+      let open = 0;
+
+      const emit = (ks: KeyState<A>, w: Window, firing: Firing): void => {
+        let acc = aggregate.create();
+        for (let p = w.start, end = w.start + size; p < end; p += pane) {
+          const found = ks.panes.get(p);
+          if (found !== undefined) acc = aggregate.merge(acc, found.acc);
+        }
+        subscriber.next(
+          windowRecord(
+            w.key,
+            w.start,
+            w.start + size,
+            aggregate.result(acc),
+            firing,
+            w.origin,
+            w.pending.take(),
+          ),
+        );
+      };
+
+      const forget = (ks: KeyState<A>, key: string | undefined): void => {
+        if (ks.windows.size === 0 && ks.panes.size === 0) keys.delete(key);
+      };
+
+      const onWindowTime = (w: Window, time: number): void => {
+        const ks = keys.get(w.key)!;
+        if (w.phase === OPEN) {
+          if (!onUpdate) emit(ks, w, "on-time");
+          if (lateness > 0) {
+            w.phase = FIRED;
+            windowQueue.add(time + lateness, w);
+            return;
+          }
+        }
+        ks.windows.delete(w.start);
+        open -= 1;
+        forget(ks, w.key);
+      };
+
+      const onPaneTime = (p: Pane<A>): void => {
+        const ks = keys.get(p.key)!;
+        ks.panes.delete(p.start);
+        forget(ks, p.key);
+      };
+
+      const onRecord = (r: Record<T>): void => {
+        const t = r.timestamp;
+        const lastStart = alignDown(t, slide, offset);
+        // live windows are those not yet cleaned up: a prefix of the starts, newest first
+        let live = 0;
+        for (
+          let s = lastStart;
+          s > t - size && s + size - 1 + lateness > watermark;
+          s -= slide
+        )
+          live += 1;
+        if (live === 0) {
+          subscriber.next(late(r));
+          return;
+        }
+        let ks = keys.get(r.key);
+        if (ks === undefined) {
+          ks = { panes: new Map(), windows: new Map() };
+          keys.set(r.key, ks);
+        }
+        const paneStart = alignDown(t, pane, offset);
+        let p = ks.panes.get(paneStart);
+        if (p === undefined) {
+          p = { key: r.key, start: paneStart, acc: aggregate.create() };
+          ks.panes.set(paneStart, p);
+          paneQueue.add(
+            alignDown(paneStart, slide, offset) + size - 1 + lateness,
+            p,
+          );
+        }
+        p.acc = aggregate.add(p.acc, r.value);
+        const ack = r.ack;
+        if (live > 1) ack.retain(live - 1);
+        for (let i = 0, s = lastStart; i < live; i++, s -= slide) {
+          let w = ks.windows.get(s);
+          if (w === undefined) {
+            if (open >= maxOpen) throw tooManyWindows(name, maxOpen);
+            const last = s + size - 1;
+            const fired = last <= watermark;
+            w = {
+              key: r.key,
+              start: s,
+              phase: fired ? FIRED : OPEN,
+              pending: new AckBag(),
+              origin: r.origin,
+            };
+            ks.windows.set(s, w);
+            windowQueue.add(fired ? last + lateness : last, w);
+            open += 1;
+          }
+          w.pending.add(ack);
+          if (w.phase === FIRED) emit(ks, w, "late");
+          else if (onUpdate) emit(ks, w, "update");
+        }
+      };
+
+      const onWatermark = (e: Watermark): void => {
+        if (e.time <= watermark) return;
+        watermark = e.time;
+        windowQueue.drain(e.time, onWindowTime);
+        paneQueue.drain(e.time, onPaneTime);
+        subscriber.next(e);
+      };
+
+      return source.subscribe({
+        next(e) {
+          try {
+            if ((e as { kind?: unknown }).kind === "watermark")
+              onWatermark(e as Watermark);
+            else onRecord(e as Record<T>);
+          } catch (error) {
+            subscriber.error(error);
+          }
+        },
+        error(error) {
+          subscriber.error(error);
+        },
+        complete() {
+          subscriber.complete();
+        },
+      });
+    });
+}
