@@ -161,6 +161,73 @@ describe("createCodec (single-object encoding)", () => {
     );
   });
 
+  it("fails with DECODE, without allocating, on a block count larger than the frame", () => {
+    const store = new SchemaStore();
+    const ints = createCodec<{ xs: number[] }>(
+      {
+        type: "record",
+        name: "Ints",
+        fields: [{ name: "xs", type: { type: "array", items: "int" } }],
+      },
+      { store },
+    );
+    const header = ints.encode({ xs: [] }).subarray(0, 10);
+    // zigzag(2^28) as a varint: a 15-byte frame claiming 268 million ints.
+    const frame = Buffer.concat([
+      header,
+      Buffer.from([0x80, 0x80, 0x80, 0x80, 0x02]),
+    ]);
+    expect(decodeFailure(() => ints.decode(frame)).message).toMatch(
+      /corrupt Ints body: xs claims 268435456 items but only 0 bytes remain/,
+    );
+    const nulls = createCodec<null[]>(
+      { type: "array", items: "null" },
+      { store },
+    );
+    const zeroSize = Buffer.concat([
+      nulls.encode([]).subarray(0, 10),
+      Buffer.from([0x80, 0x80, 0x80, 0x80, 0x02]),
+    ]);
+    expect(decodeFailure(() => nulls.decode(zeroSize)).message).toMatch(
+      /claims 268435456 items/,
+    );
+    expect(nulls.decode(nulls.encode([null, null]))).toEqual([null, null]);
+  });
+
+  it("tryDecode never throws on arbitrary bodies of schemas with arrays and maps", () => {
+    const store = new SchemaStore();
+    const nested = createCodec(
+      {
+        type: "record",
+        name: "Nested",
+        fields: [
+          {
+            name: "m",
+            type: {
+              type: "map",
+              values: { type: "array", items: ["null", "long", "string"] },
+            },
+          },
+          { name: "e", type: { type: "enum", name: "E", symbols: ["A", "B"] } },
+        ],
+      },
+      { store },
+    );
+    const header = nested
+      .encode({ m: { k: [null, 1, "x"] }, e: "B" })
+      .subarray(0, 10);
+    expect(
+      nested.decode(nested.encode({ m: { k: [null, 1, "x"] }, e: "B" })),
+    ).toEqual({ m: { k: [null, 1, "x"] }, e: "B" });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 48 }), (body) => {
+        const result = nested.tryDecode(Buffer.concat([header, body]));
+        if (!result.ok) expect(result.error.code).toBe("DECODE");
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it("accepts a Uint8Array view into a larger buffer", () => {
     const frame = codec.encode(review);
     const padded = new Uint8Array(frame.length + 4);

@@ -8,6 +8,7 @@
 import avsc from "avsc";
 import { SluiceError } from "../operators/sluice-error.js";
 import { decodeError, type DecodeResult } from "./errors.js";
+import { BoundsError, checkBounds, hasBlocks } from "./internal/bounds.js";
 import {
   resolveConfluentOptions,
   resolveSingleObjectOptions,
@@ -144,6 +145,16 @@ function validate(type: avsc.Type, value: unknown): void {
   }
 }
 
+const blockyCache = new WeakMap<avsc.Type, boolean>();
+function blocky(type: avsc.Type): boolean {
+  let known = blockyCache.get(type);
+  if (known === undefined) {
+    known = hasBlocks(type);
+    blockyCache.set(type, known);
+  }
+  return known;
+}
+
 /** Decodes the body at `offset` with an optional resolver, mapping every failure to `DECODE`. */
 function decodeBody(
   reader: avsc.Type,
@@ -154,8 +165,17 @@ function decodeBody(
 ): unknown {
   let result: { value: unknown; offset: number };
   try {
+    // avsc trusts block counts; check them against the bytes first (see internal/bounds.ts).
+    if (blocky(writer)) checkBounds(writer, bytes, offset);
     result = reader.decode(bytes, offset, resolver);
   } catch (cause) {
+    if (cause instanceof BoundsError) {
+      throw decodeError(
+        `corrupt ${nameOf(writer)} body: ${cause.message}`,
+        bytes,
+        cause,
+      );
+    }
     throw decodeError(
       `body is not a valid ${nameOf(writer)}: ${(cause as Error).message}`,
       bytes,
