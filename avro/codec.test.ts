@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { SluiceError } from "../operators/sluice-error.js";
+import { SluiceError } from "./internal/sluice-error.js";
 import { createCodec } from "./codec.js";
 import { crc64Avro } from "./crc64.js";
 import { SchemaStore } from "./schema-store.js";

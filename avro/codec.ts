@@ -6,7 +6,7 @@
  * + body) is used when a registry is configured.
  */
 import avsc from "avsc";
-import { SluiceError } from "../operators/sluice-error.js";
+import { SluiceError } from "./internal/sluice-error.js";
 import { decodeError, type DecodeResult } from "./errors.js";
 import { BoundsError, checkBounds, hasBlocks } from "./internal/bounds.js";
 import {

@@ -3,7 +3,7 @@
  * `SluiceError` with code `DECODE` naming what was wrong and the first bytes in hex, so a
  * source can dead-letter it instead of crashing.
  */
-import { SluiceError } from "../operators/sluice-error.js";
+import { SluiceError } from "./internal/sluice-error.js";
 
 /**
  * How many leading bytes a decode error shows.

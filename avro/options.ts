@@ -2,7 +2,7 @@
  * Codec options: declared once, defaulted once, resolved once. Bad options throw a
  * `SluiceError` with code `CONFIG` naming the field.
  */
-import { SluiceError } from "../operators/sluice-error.js";
+import { SluiceError } from "./internal/sluice-error.js";
 import type { SchemaRegistryClient } from "./registry.js";
 import { HttpSchemaRegistryClient } from "./registry.js";
 import { defaultSchemaStore, type SchemaStore } from "./schema-store.js";

@@ -2,7 +2,7 @@
  * Schema registry clients for the Confluent wire format: one small interface, an HTTP client
  * that speaks the Confluent Schema Registry REST API, and an in-memory registry for tests.
  */
-import { SluiceError } from "../operators/sluice-error.js";
+import { SluiceError } from "./internal/sluice-error.js";
 
 /**
  * What the Confluent framing needs from a schema registry. Schemas travel as JSON strings,

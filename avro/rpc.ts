@@ -10,7 +10,7 @@ import http from "node:http";
 import net from "node:net";
 import { join } from "node:path";
 import avsc from "avsc";
-import { SluiceError } from "../operators/sluice-error.js";
+import { SluiceError } from "./internal/sluice-error.js";
 import { sluiceLogicalTypes } from "./logical-types.js";
 import { avroAssetDir } from "./schema-store.js";
 

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import avsc from "avsc";
-import { SluiceError } from "../operators/sluice-error.js";
+import { SluiceError } from "./internal/sluice-error.js";
 import { crc64Avro } from "./crc64.js";
 import { sluiceLogicalTypes } from "./logical-types.js";
 
