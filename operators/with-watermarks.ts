@@ -184,8 +184,19 @@ export function withWatermarks<T>(
         }
       };
 
+      let lastTopic: string | undefined;
+      let lastPartition = -1;
+      let lastInput: Input | undefined;
+
       const inputOf = (r: Record<T>): Input => {
         const origin = r.origin;
+        // runs of records from one partition are the common case: skip the map lookups
+        if (
+          origin !== undefined &&
+          origin.partition === lastPartition &&
+          origin.topic === lastTopic
+        )
+          return lastInput!;
         if (origin === undefined) {
           if (unpartitioned === undefined) unpartitioned = newInput();
           return unpartitioned;
@@ -200,6 +211,9 @@ export function withWatermarks<T>(
           input = newInput();
           partitions.set(origin.partition, input);
         }
+        lastTopic = origin.topic;
+        lastPartition = origin.partition;
+        lastInput = input;
         return input;
       };
 
