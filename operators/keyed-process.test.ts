@@ -180,6 +180,39 @@ group("keyedProcess", () => {
     });
   });
 
+  it("sweeps expired state on its interval", () => {
+    ts().run(({ cold, expectObservable, flush }) => {
+      const backend = memoryStateBackend();
+      const seen = valueState<number>("seen", { ttlMs: 5 });
+      const out = cold<Element<number>>("a", { a: rec(1, 1, "x") }).pipe(
+        keyedProcess<number, string>({
+          backend,
+          ttlSweepIntervalMs: 10,
+          process: (r, ctx) => ctx.state(seen).update(r.value),
+        }),
+        map(show),
+      );
+      expectObservable(out, "^ 8ms !").toBe("");
+      flush();
+      expect(backend.partitions()).toEqual([""]);
+    });
+    ts().run(({ cold, expectObservable, flush }) => {
+      const backend = memoryStateBackend();
+      const seen = valueState<number>("seen", { ttlMs: 5 });
+      const out = cold<Element<number>>("a", { a: rec(1, 1, "x") }).pipe(
+        keyedProcess<number, string>({
+          backend,
+          ttlSweepIntervalMs: 10,
+          process: (r, ctx) => ctx.state(seen).update(r.value),
+        }),
+        map(show),
+      );
+      expectObservable(out, "^ 12ms !").toBe("");
+      flush();
+      expect(backend.partitions()).toEqual([]);
+    });
+  });
+
   it("acks an input with no descendant output and retains for several", () => {
     const tracker = new CommitTracker("t", 0);
     const input = new Subject<Element<number>>();

@@ -11,6 +11,7 @@ import { memoryStateBackend } from "./memory-state-backend.js";
 import type { Record } from "./record.js";
 import type { StateBackend, TimerDomain } from "./state-backend.js";
 import { statePartitionOf } from "./state-backend.js";
+import { SluiceError } from "./sluice-error.js";
 
 /** Stands for `undefined` record keys in the state backend. */
 const NO_KEY = "\u0000";
@@ -59,6 +60,11 @@ export interface KeyedProcessOptions<T, R> {
   readonly backend?: StateBackend;
   /** Processing time: TTLs and processing-time timers. Default: `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
+  /**
+   * Period of the sweep that removes expired state (`backend.expire`). Expired entries are
+   * never read back either way; the sweep frees those no key reads again. Unset: no sweep.
+   */
+  readonly ttlSweepIntervalMs?: number;
 }
 
 class Context implements TimerContext, TimerService {
@@ -242,6 +248,13 @@ export function keyedProcess<T, R>(
   const onTimer = options.onTimer;
   const backend = options.backend ?? memoryStateBackend();
   const scheduler = options.scheduler ?? asyncScheduler;
+  const sweepMs = options.ttlSweepIntervalMs;
+  if (sweepMs !== undefined && (!Number.isFinite(sweepMs) || sweepMs <= 0)) {
+    throw new SluiceError(
+      "CONFIG",
+      `keyedProcess.ttlSweepIntervalMs must be a positive number, got ${sweepMs}`,
+    );
+  }
 
   return (source) =>
     new Observable<Element<R>>((subscriber) => {
@@ -311,6 +324,17 @@ export function keyedProcess<T, R>(
         emitAll(outputs);
       };
 
+      let sweep: Subscription | undefined;
+      const sweepInterval = options.ttlSweepIntervalMs;
+      if (sweepInterval !== undefined) {
+        sweep = scheduler.schedule(function (this: {
+          schedule(state?: undefined, delay?: number): void;
+        }) {
+          backend.expire(scheduler.now());
+          this.schedule(undefined, sweepInterval);
+        }, sweepInterval);
+      }
+
       const first = backend.nextTimer("processing");
       if (first !== undefined) schedule(first);
 
@@ -338,6 +362,7 @@ export function keyedProcess<T, R>(
       return () => {
         subscription.unsubscribe();
         wakeUp?.unsubscribe();
+        sweep?.unsubscribe();
       };
     });
 }

@@ -22,6 +22,19 @@ describe("memoryStateBackend", () => {
     expect(b.mapEntries("", "m", "k", 60)).toEqual([["f", 2]]);
   });
 
+  it("removes expired entries on expire, so TTL bounds memory", () => {
+    const b = memoryStateBackend();
+    b.setValue("t/0", "v", "a", 1, 10);
+    b.setValue("t/0", "v", "b", 2, undefined);
+    b.setMapEntry("t/0", "m", "a", "x", 1, 10);
+    expect(b.expire(10)).toBe(2);
+    expect(b.snapshot().partitions["t/0"]).toEqual({
+      values: { v: [["b", 2, null]] },
+      maps: {},
+      timers: { event: [], processing: [] },
+    });
+  });
+
   it("polls timers in time order across partitions, once each", () => {
     const b = memoryStateBackend();
     b.registerTimer("t/0", "event", "a", 30);

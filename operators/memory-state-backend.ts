@@ -289,6 +289,32 @@ class MemoryStateBackend implements StateBackend {
     return { partition: best, key, time };
   }
 
+  expire(now: number): number {
+    let removed = 0;
+    const sweep = (m: Map<string, Entry>): void => {
+      for (const [k, e] of m) {
+        if (!live(e, now)) {
+          m.delete(k);
+          removed += 1;
+        }
+      }
+    };
+    for (const p of this.parts.values()) {
+      for (const [name, byKey] of p.values) {
+        sweep(byKey);
+        if (byKey.size === 0) p.values.delete(name);
+      }
+      for (const [name, byKey] of p.maps) {
+        for (const [key, m] of byKey) {
+          sweep(m);
+          if (m.size === 0) byKey.delete(key);
+        }
+        if (byKey.size === 0) p.maps.delete(name);
+      }
+    }
+    return removed;
+  }
+
   partitions(): string[] {
     return [...this.parts].filter(([, p]) => !p.empty).map(([id]) => id);
   }

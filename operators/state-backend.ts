@@ -118,6 +118,9 @@ export interface StateBackend {
   /** Removes and returns the earliest timer at or below `upTo`, if any. */
   pollTimer(domain: TimerDomain, upTo: number): TimerEntry | undefined;
 
+  /** Removes every entry expired at `now` (TTL clean-up); returns how many were removed. */
+  expire(now: number): number;
+
   /** State partitions holding anything. */
   partitions(): string[];
   /** The state of the given partitions (default: all), as plain data. */
