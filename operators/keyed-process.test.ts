@@ -158,6 +158,26 @@ group("keyedProcess", () => {
     });
   });
 
+  it("schedules processing-time timers restored from a snapshot when subscribed", () => {
+    ts().run(({ cold, expectObservable }) => {
+      const backend = memoryStateBackend();
+      backend.registerTimer("t/0", "processing", "x", 4);
+      const out = cold<Element<number>>("-").pipe(
+        keyedProcess<number, string>({
+          backend,
+          process: () => undefined,
+          onTimer: (t, ctx) =>
+            record({
+              value: `${ctx.partition} ${ctx.key ?? "-"}@${t}`,
+              timestamp: t,
+            }),
+        }),
+        map(show),
+      );
+      expectObservable(out).toBe("----a", { a: "t/0 x@4" });
+    });
+  });
+
   it("expires state after its TTL in processing time", () => {
     ts().run(({ cold, expectObservable }) => {
       const seen = valueState<number>("seen", { ttlMs: 5 });
