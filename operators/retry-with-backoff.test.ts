@@ -94,10 +94,10 @@ describe("retryWithBackoff", () => {
   });
 
   it("does not retry an error that is not retryable", () => {
+    let calls = 0;
     testScheduler().run(({ cold, expectObservable }) => {
-      let calls = 0;
       const step = retryWithBackoff(
-        () =>
+        (_: Record<number>): Observable<number> =>
           defer(() => {
             calls += 1;
             return throwError(() => new SluiceError("VALIDATE", "bad"));
@@ -107,13 +107,13 @@ describe("retryWithBackoff", () => {
       expectObservable(
         cold("a|", { a: rec("x", 1) }).pipe(keyOrderedMap(step), show),
       ).toBe("a|", { a: "VALIDATE@1" });
-      return () => expect(calls).toBe(1);
     });
+    expect(calls).toBe(1);
   });
 
   it("treats a step that throws as a non-retryable PROCESS failure", () => {
     testScheduler().run(({ cold, expectObservable }) => {
-      const step = retryWithBackoff((): Observable<number> => {
+      const step = retryWithBackoff((_: Record<number>): Observable<number> => {
         throw new Error("bug");
       });
       expectObservable(
@@ -223,8 +223,8 @@ describe("retryWithBackoff", () => {
   });
 
   it("stops retrying on early unsubscribe", () => {
+    const f = flaky(99);
     testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
-      const f = flaky(99);
       const src = cold("a|", { a: rec("x", 1) });
       expectObservable(
         src.pipe(
@@ -240,8 +240,8 @@ describe("retryWithBackoff", () => {
         "^-- 20ms !",
       ).toBe("-");
       expectSubscriptions(src.subscriptions).toBe("^!");
-      return () => expect(f.calls()).toBe(2);
     });
+    expect(f.calls()).toBe(2);
   });
 
   it("never retries more than the budget allows (property)", () => {
