@@ -12,7 +12,7 @@ import {
 import { describe, expect, it } from "vitest";
 import { CommitTracker } from "./commit-tracker.js";
 import { dedupe, type DedupeStore } from "./dedupe.js";
-import { rec, testScheduler } from "./internal/testing.js";
+import { rec, testScheduler } from "./internal/testing/records.js";
 import { keyOrderedMap } from "./key-ordered-map.js";
 import { memoryDedupeStore } from "./memory-dedupe-store.js";
 import type { Record } from "./record.js";

@@ -11,7 +11,7 @@ import {
 import { describe, expect, it } from "vitest";
 import { CommitTracker } from "./commit-tracker.js";
 import { enrich, type EnrichOptions } from "./enrich.js";
-import { rec, testScheduler } from "./internal/testing.js";
+import { rec, testScheduler } from "./internal/testing/records.js";
 import type { Outcome } from "./outcome.js";
 import type { Record } from "./record.js";
 import { SluiceError } from "./sluice-error.js";

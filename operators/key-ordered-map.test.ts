@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { catchError, map, NEVER, of, throwError, timer } from "rxjs";
 import { describe, expect, it } from "vitest";
 import { CommitTracker } from "./commit-tracker.js";
-import { rec, testScheduler } from "./internal/testing.js";
+import { rec, testScheduler } from "./internal/testing/records.js";
 import { keyOrderedMap } from "./key-ordered-map.js";
 import type { Outcome } from "./outcome.js";
 import { pressureGauge } from "./pressure-gauge.js";

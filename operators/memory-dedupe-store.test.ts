@@ -1,6 +1,6 @@
 import { lastValueFrom, map, type Observable } from "rxjs";
 import { describe, expect, it } from "vitest";
-import { testScheduler } from "./internal/testing.js";
+import { testScheduler } from "./internal/testing/records.js";
 import { memoryDedupeStore } from "./memory-dedupe-store.js";
 
 /** Reads the one value of a synchronous store call. */

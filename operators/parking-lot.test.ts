@@ -14,7 +14,7 @@ import {
 import { describe, expect, it } from "vitest";
 import { CommitTracker } from "./commit-tracker.js";
 import { deadLetter, type DeadLetter } from "./dead-letter.js";
-import { rec, testScheduler } from "./internal/testing.js";
+import { rec, testScheduler } from "./internal/testing/records.js";
 import type { Outcome } from "./outcome.js";
 import { parkingLot } from "./parking-lot.js";
 import type { Record } from "./record.js";

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { catchError, map, of } from "rxjs";
 import { describe, expect, it } from "vitest";
 import { CommitTracker } from "./commit-tracker.js";
-import { rec, testScheduler } from "./internal/testing.js";
+import { rec, testScheduler } from "./internal/testing/records.js";
 import { pressureGauge } from "./pressure-gauge.js";
 import { rateLimit } from "./rate-limit.js";
 import type { Record } from "./record.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { testScheduler } from "./internal/testing.js";
+import { testScheduler } from "./internal/testing/records.js";
 import { retryBudget } from "./retry-budget.js";
 
 describe("retryBudget", () => {

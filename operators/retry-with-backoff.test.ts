@@ -12,7 +12,7 @@ import {
   type Observable,
 } from "rxjs";
 import { describe, expect, it } from "vitest";
-import { rec, testScheduler } from "./internal/testing.js";
+import { rec, testScheduler } from "./internal/testing/records.js";
 import { keyOrderedMap } from "./key-ordered-map.js";
 import type { Outcome } from "./outcome.js";
 import type { Record } from "./record.js";

@@ -1,6 +1,6 @@
 import { concatMap, map } from "rxjs";
 import { describe, expect, it } from "vitest";
-import { testScheduler } from "./internal/testing.js";
+import { testScheduler } from "./internal/testing/records.js";
 import { TokenBucket } from "./token-bucket.js";
 
 describe("TokenBucket", () => {

@@ -1,6 +1,6 @@
 import { TestScheduler } from "rxjs/testing";
 import { expect } from "vitest";
-import { record, type AckHandle, type Record } from "../record.js";
+import { record, type AckHandle, type Record } from "../../record.js";
 
 /** A TestScheduler that compares with vitest's deep equality. Test-only helper. */
 export function testScheduler(): TestScheduler {
