@@ -1,4 +1,6 @@
+import fc from "fast-check";
 import {
+  asyncScheduler,
   catchError,
   concat,
   concatMap,
@@ -202,5 +204,81 @@ describe("parkingLot", () => {
     failed.record.ack.ack();
     expect(tracker.committable).toBe(1);
     sub.unsubscribe();
+  });
+
+  it("never starts a key's record before the key's earlier failure is settled (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            key: fc.constantFrom("a", "b"),
+            fail: fc.boolean(),
+            stepMs: fc.integer({ min: 0, max: 4 }),
+            settleMs: fc.integer({ min: 0, max: 6 }),
+          }),
+          { maxLength: 25 },
+        ),
+        fc.integer({ min: 1, max: 3 }),
+        (items, concurrency) => {
+          const started: { i: number; at: number }[] = [];
+          const settledAt = new Map<number, number>();
+          testScheduler().run(({ cold }) => {
+            const marble =
+              items.map((_, i) => String.fromCharCode(0x100 + i)).join("") +
+              "|";
+            const vals = Object.fromEntries(
+              items.map((it, i) => [
+                String.fromCharCode(0x100 + i),
+                rec(it.key, i),
+              ]),
+            );
+            const work = (r: Record<number>): Observable<number> => {
+              started.push({ i: r.value, at: asyncScheduler.now() });
+              const it = items[r.value]!;
+              return timer(it.stepMs).pipe(
+                concatMap(() =>
+                  it.fail
+                    ? throwError(() => new SluiceError("PROCESS", "poison"))
+                    : of(r.value),
+                ),
+              );
+            };
+            return cold(marble, vals)
+              .pipe(
+                parkingLot(work, { concurrency }),
+                mergeMap((o) =>
+                  timer(
+                    o.kind === "failed" ? items[o.record.value]!.settleMs : 0,
+                  ).pipe(
+                    tap(() => {
+                      settledAt.set(o.record.value, asyncScheduler.now());
+                      o.record.ack.ack();
+                    }),
+                  ),
+                ),
+              )
+              .subscribe();
+          });
+          expect(started).toHaveLength(items.length);
+          const startOf = new Map(started.map((s) => [s.i, s.at]));
+          items.forEach((it, i) => {
+            if (!it.fail) return;
+            items.forEach((later, j) => {
+              if (j > i && later.key === it.key)
+                expect(startOf.get(j)!).toBeGreaterThanOrEqual(
+                  settledAt.get(i)!,
+                );
+            });
+          });
+          for (const key of ["a", "b"]) {
+            const order = started
+              .filter((s) => items[s.i]!.key === key)
+              .map((s) => s.i);
+            expect(order).toEqual([...order].sort((x, y) => x - y));
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 });
