@@ -46,4 +46,13 @@ export interface SinkHarness {
 /** Tuning of a suite run: waits are condition polls bounded by `timeoutMs` (default 10 000). */
 export interface ConformanceOptions {
   readonly timeoutMs?: number;
+  /**
+   * What the connector promises when a partition moves to another member.
+   * `"commit-before-release"` (default): the old owner drains and commits before the new
+   * owner reads, so the new owner sees none of the records the old one held.
+   * `"at-least-once"`: the driver rejoins without waiting for the drain (kafkajs has no
+   * revoke hook), so the new owner may see records the old one held again, but none is
+   * lost and the old owner is told `revoked`.
+   */
+  readonly revokeHandover?: "commit-before-release" | "at-least-once";
 }
