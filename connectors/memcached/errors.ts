@@ -1,0 +1,30 @@
+import { SluiceError } from "../../operators/sluice-error.js";
+
+/**
+ * The error a closed memcached store gives to every later call.
+ *
+ * @example
+ * ```ts
+ * if (closed) return throwError(() => closedError("memcached-dedupe"));
+ * ```
+ */
+export function closedError(name: string): SluiceError {
+  return new SluiceError("CLOSED", `${name} is closed`);
+}
+
+/**
+ * A value in a dedupe key that this store did not write (another application shares the
+ * key space): treated as a conflict rather than guessed at.
+ *
+ * @example
+ * ```ts
+ * throw foreignValue("memcached-dedupe", key);
+ * ```
+ */
+export function foreignValue(name: string, key: string): SluiceError {
+  return new SluiceError(
+    "CONFLICT",
+    `${name}: key ${key} holds a value this store did not write`,
+    { context: { key } },
+  );
+}
