@@ -1,0 +1,49 @@
+type HeaderValue = Buffer | string | undefined | null;
+
+/**
+ * Header values as strings, whatever the driver hands over: buffers as UTF-8, a repeated
+ * header keeps its last value, missing values are left out.
+ * @internal
+ */
+export function headersToStrings(
+  headers:
+    | { readonly [name: string]: HeaderValue | readonly HeaderValue[] }
+    | undefined,
+): { [name: string]: string } {
+  const out: { [name: string]: string } = {};
+  if (headers === undefined) return out;
+  for (const [name, raw] of Object.entries(headers)) {
+    const value: HeaderValue = Array.isArray(raw)
+      ? (raw as readonly HeaderValue[])[raw.length - 1]
+      : (raw as HeaderValue);
+    if (value === undefined || value === null) continue;
+    out[name] = typeof value === "string" ? value : value.toString("utf8");
+  }
+  return out;
+}
+
+/** Groups partitions by topic, the shape both drivers' pause/resume take. @internal */
+export function groupByTopic(
+  partitions: readonly { readonly topic: string; readonly partition: number }[],
+): { topic: string; partitions: number[] }[] {
+  const byTopic = new Map<string, number[]>();
+  for (const tp of partitions) {
+    const list = byTopic.get(tp.topic);
+    if (list === undefined) byTopic.set(tp.topic, [tp.partition]);
+    else list.push(tp.partition);
+  }
+  return [...byTopic].map(([topic, ps]) => ({ topic, partitions: ps }));
+}
+
+/** Groups messages by topic, keeping their order. @internal */
+export function byTopic<M extends { readonly topic: string }>(
+  messages: readonly M[],
+): [string, M[]][] {
+  const out = new Map<string, M[]>();
+  for (const m of messages) {
+    const list = out.get(m.topic);
+    if (list === undefined) out.set(m.topic, [m]);
+    else list.push(m);
+  }
+  return [...out];
+}

@@ -1,0 +1,310 @@
+import kafkajs from "kafkajs";
+import type {
+  Admin,
+  Consumer,
+  EachBatchPayload,
+  Kafka,
+  Producer,
+} from "kafkajs";
+import type { TopicPartition } from "../../types.js";
+import type {
+  ConnectionConfig,
+  ConsumerConfig,
+  ConsumerHooks,
+  FetchedMessage,
+  KafkaAdminClient,
+  KafkaClient,
+  KafkaConsumerClient,
+  KafkaProducerClient,
+  OffsetCommit,
+  PartitionOffsets,
+  ProducedMessage,
+  ProducerConfig,
+  TopicSpec,
+} from "../client.js";
+import { byTopic, groupByTopic, headersToStrings } from "./headers.js";
+
+const { Kafka: KafkaCtor, logLevel, PartitionAssigners } = kafkajs;
+
+const LEVELS = {
+  nothing: logLevel.NOTHING,
+  error: logLevel.ERROR,
+  warn: logLevel.WARN,
+  info: logLevel.INFO,
+  debug: logLevel.DEBUG,
+} as const;
+
+/**
+ * kafkajs behind {@link KafkaClient}.
+ *
+ * Revoke: kafkajs has no revoke callback and its group protocol is eager. On `REBALANCING`
+ * every owned partition is revoked (`onRevoking`: intake stops, the job is told, the drain
+ * starts), but kafkajs rejoins at once without waiting: only a batch handler already
+ * running is awaited. A leader cannot hold the assignment to commit either: once the join
+ * answers, the group is completing its rebalance and the broker refuses commits with
+ * REBALANCE_IN_PROGRESS. So the drained offsets are committed when the drain ends, retried
+ * until the new generation accepts them, and a new owner that fetched earlier sees those
+ * records again: at-least-once, never lost. Records settled before the rebalance are
+ * committed by the periodic commit as usual.
+ */
+export class KafkaJsClient implements KafkaClient {
+  readonly kind = "kafkajs" as const;
+  private readonly kafka: Kafka;
+
+  constructor(config: ConnectionConfig) {
+    this.kafka = new KafkaCtor({
+      brokers: [...config.brokers],
+      clientId: config.clientId,
+      connectionTimeout: config.connectionTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      logLevel: LEVELS[config.logLevel],
+      retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 5_000 },
+    });
+  }
+
+  consumer(config: ConsumerConfig): KafkaConsumerClient {
+    return new KafkaJsConsumer(this.kafka, config);
+  }
+
+  producer(config: ProducerConfig): KafkaProducerClient {
+    return new KafkaJsProducer(this.kafka, config);
+  }
+
+  admin(): KafkaAdminClient {
+    return new KafkaJsAdmin(this.kafka.admin());
+  }
+}
+
+class KafkaJsConsumer implements KafkaConsumerClient {
+  private readonly consumer: Consumer;
+  private hooks: ConsumerHooks | undefined;
+  private owned: TopicPartition[] = [];
+  /** The revoke in progress: the leader's assignment and new batches wait for it. */
+  private revoking: Promise<void> = Promise.resolve();
+
+  constructor(
+    kafka: Kafka,
+    private readonly config: ConsumerConfig,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: config.groupId,
+      sessionTimeout: config.sessionTimeoutMs,
+      heartbeatInterval: config.heartbeatIntervalMs,
+      rebalanceTimeout: config.rebalanceTimeoutMs,
+      maxWaitTimeInMs: config.maxWaitTimeMs,
+      allowAutoTopicCreation: false,
+      partitionAssigners: [PartitionAssigners.roundRobin],
+    });
+    const { GROUP_JOIN, REBALANCING, CRASH } = this.consumer.events;
+    this.consumer.on(REBALANCING, () => {
+      const partitions = this.owned;
+      this.owned = [];
+      if (partitions.length === 0 || this.hooks === undefined) return;
+      const hooks = this.hooks;
+      this.revoking = this.revoking
+        .then(() => hooks.onRevoking(partitions))
+        .catch(() => undefined);
+    });
+    this.consumer.on(GROUP_JOIN, (event) => {
+      const assigned: TopicPartition[] = [];
+      for (const [topic, partitions] of Object.entries(
+        event.payload.memberAssignment,
+      ))
+        for (const partition of partitions) assigned.push({ topic, partition });
+      // A rejoin without a REBALANCING event (a new generation after a crash) still
+      // revokes what was owned before.
+      const lost = this.owned.filter(
+        (o) =>
+          !assigned.some(
+            (a) => a.topic === o.topic && a.partition === o.partition,
+          ),
+      );
+      this.owned = assigned;
+      const hooks = this.hooks;
+      if (hooks === undefined) return;
+      if (lost.length > 0)
+        this.revoking = this.revoking
+          .then(() => hooks.onRevoking(lost))
+          .catch(() => undefined);
+      this.revoking = this.revoking.then(() => hooks.onAssigned(assigned));
+    });
+    this.consumer.on(CRASH, (event) => {
+      if (!event.payload.restart) this.hooks?.onFatal(event.payload.error);
+    });
+  }
+
+  connect(): Promise<void> {
+    return this.consumer.connect();
+  }
+
+  async run(topics: readonly string[], hooks: ConsumerHooks): Promise<void> {
+    this.hooks = hooks;
+    await this.consumer.subscribe({
+      topics: [...topics],
+      fromBeginning: this.config.fromBeginning,
+    });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async (payload: EachBatchPayload) => {
+        await this.revoking;
+        const { batch } = payload;
+        const messages: FetchedMessage[] = batch.messages.map((m) => ({
+          offset: Number(m.offset),
+          key: m.key ?? null,
+          value: m.value ?? null,
+          timestamp: Number(m.timestamp),
+          headers: headersToStrings(m.headers),
+        }));
+        await hooks.onBatch({
+          topic: batch.topic,
+          partition: batch.partition,
+          messages,
+          resolve: (offset) => payload.resolveOffset(String(offset)),
+        });
+      },
+    });
+  }
+
+  pause(partitions: readonly TopicPartition[]): void {
+    if (partitions.length > 0) this.consumer.pause(groupByTopic(partitions));
+  }
+
+  resume(partitions: readonly TopicPartition[]): void {
+    if (partitions.length > 0) this.consumer.resume(groupByTopic(partitions));
+  }
+
+  commit(offsets: readonly OffsetCommit[]): Promise<void> {
+    return this.consumer.commitOffsets(
+      offsets.map((o) => ({
+        topic: o.topic,
+        partition: o.partition,
+        offset: String(o.offset),
+      })),
+    );
+  }
+
+  disconnect(): Promise<void> {
+    return this.consumer.disconnect();
+  }
+}
+
+class KafkaJsProducer implements KafkaProducerClient {
+  private readonly producer: Producer;
+  constructor(
+    kafka: Kafka,
+    private readonly config: ProducerConfig,
+  ) {
+    this.producer = kafka.producer({
+      idempotent: config.idempotent,
+      // kafkajs keeps per-partition order with idempotence only at one request in flight.
+      maxInFlightRequests: config.idempotent ? 1 : config.maxInFlightRequests,
+      allowAutoTopicCreation: false,
+    });
+  }
+
+  connect(): Promise<void> {
+    return this.producer.connect();
+  }
+
+  async send(messages: readonly ProducedMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.producer.sendBatch({
+      acks: -1,
+      compression:
+        this.config.compression === "gzip"
+          ? kafkajs.CompressionTypes.GZIP
+          : kafkajs.CompressionTypes.None,
+      topicMessages: byTopic(messages).map(([topic, ms]) => ({
+        topic,
+        messages: ms.map((m) => ({
+          key: m.key,
+          value: m.value,
+          ...(m.headers !== undefined ? { headers: { ...m.headers } } : {}),
+          ...(m.partition !== undefined ? { partition: m.partition } : {}),
+          ...(m.timestamp !== undefined
+            ? { timestamp: String(m.timestamp) }
+            : {}),
+        })),
+      })),
+    });
+  }
+
+  /** kafkajs sends each batch when asked: nothing is buffered. */
+  flush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  disconnect(): Promise<void> {
+    return this.producer.disconnect();
+  }
+}
+
+class KafkaJsAdmin implements KafkaAdminClient {
+  constructor(private readonly admin: Admin) {}
+
+  connect(): Promise<void> {
+    return this.admin.connect();
+  }
+
+  async createTopics(topics: readonly TopicSpec[]): Promise<void> {
+    if (topics.length === 0) return;
+    // Resolves false for topics that already exist: creation is idempotent.
+    await this.admin.createTopics({
+      waitForLeaders: true,
+      topics: topics.map((t) => ({
+        topic: t.topic,
+        numPartitions: t.partitions,
+        replicationFactor: t.replicationFactor,
+        configEntries: Object.entries(t.config).map(([name, value]) => ({
+          name,
+          value,
+        })),
+      })),
+    });
+  }
+
+  async deleteTopics(topics: readonly string[]): Promise<void> {
+    if (topics.length === 0) return;
+    const existing = new Set(await this.admin.listTopics());
+    const present = topics.filter((t) => existing.has(t));
+    if (present.length > 0)
+      await this.admin.deleteTopics({ topics: present, timeout: 10_000 });
+  }
+
+  async topicOffsets(topic: string): Promise<readonly PartitionOffsets[]> {
+    const offsets = await this.admin.fetchTopicOffsets(topic);
+    return offsets
+      .map((o) => ({
+        partition: o.partition,
+        low: Number(o.low),
+        high: Number(o.high),
+      }))
+      .sort((a, b) => a.partition - b.partition);
+  }
+
+  async groupOffsets(
+    group: string,
+    topic: string,
+  ): Promise<readonly { partition: number; offset: number | undefined }[]> {
+    const [entry] = await this.admin.fetchOffsets({
+      groupId: group,
+      topics: [topic],
+    });
+    return (entry?.partitions ?? [])
+      .map((p) => ({
+        partition: p.partition,
+        offset: Number(p.offset) >= 0 ? Number(p.offset) : undefined,
+      }))
+      .sort((a, b) => a.partition - b.partition);
+  }
+
+  async deleteGroups(groups: readonly string[]): Promise<void> {
+    if (groups.length > 0) await this.admin.deleteGroups([...groups]);
+  }
+
+  disconnect(): Promise<void> {
+    return this.admin.disconnect();
+  }
+}

@@ -1,0 +1,748 @@
+import { EMPTY, Observable, Subject, defer, startWith } from "rxjs";
+import type { Subscriber } from "rxjs";
+import { CommitTracker } from "../../operators/commit-tracker.js";
+import type { CommitTrackerSnapshot } from "../../operators/commit-tracker.js";
+import { record } from "../../operators/record.js";
+import type { AckHandle, Record } from "../../operators/record.js";
+import { SluiceError } from "../../operators/sluice-error.js";
+import type { AssignmentEvent, Source, TopicPartition } from "../types.js";
+import type {
+  FetchedBatch,
+  FetchedMessage,
+  KafkaConsumerClient,
+  KafkaProducerClient,
+  OffsetCommit,
+} from "./client.js";
+import { createKafkaClient } from "./clients/create.js";
+import { toKafkaError } from "./classify.js";
+import { DEAD_LETTER_HEADERS, closedError, decodeError } from "./errors.js";
+import { KafkaSourceMetrics } from "./metrics.js";
+import { resolveKafkaSourceOptions } from "./options.js";
+import type {
+  KafkaSourceOptions,
+  ResolvedKafkaSourceOptions,
+} from "./options.js";
+
+/** Longest a batch handler waits for room before handing its batch back. */
+const HELD_WAIT_MS = 250;
+
+const tpKey = (topic: string, partition: number): string =>
+  `${topic}\u0000${partition}`;
+
+interface PartitionState<T> {
+  readonly tp: TopicPartition;
+  readonly key: string;
+  readonly tracker: CommitTracker;
+  /** Next offset to emit: fetched offsets below it were emitted already (refetch guard). */
+  nextOffset: number | undefined;
+  inFlight: number;
+  lastCommitted: number | undefined;
+  revoking: boolean;
+  dropped: boolean;
+  readonly batches: Set<BatchState<T>>;
+}
+
+interface Entry<T> {
+  readonly msg: FetchedMessage;
+  readonly value: T | undefined;
+  readonly error: SluiceError | undefined;
+  done: boolean;
+}
+
+/** One fetched batch: one tracker handle for all of its records (`trackBatch`). */
+interface BatchState<T> {
+  readonly ps: PartitionState<T>;
+  readonly last: number;
+  readonly entries: readonly Entry<T>[];
+  handle: AckHandle;
+  /** Records of the current delivery not settled yet. */
+  outstanding: number;
+  failed: boolean;
+}
+
+/** The handle a record carries: forwards to its batch's handle and tells the source when this record is settled. */
+class RecordAck<T> implements AckHandle {
+  private count = 1;
+  private done = false;
+  constructor(
+    private readonly batch: BatchState<T>,
+    private readonly handle: AckHandle,
+    private readonly onSettled: (
+      batch: BatchState<T>,
+      error: SluiceError | undefined,
+    ) => void,
+    readonly entry: Entry<T>,
+  ) {}
+  get settled(): boolean {
+    return this.done;
+  }
+  retain(count: number): void {
+    if (this.done) return;
+    this.count += count;
+    this.handle.retain(count);
+    if (this.count <= 0) this.finish(undefined);
+  }
+  ack(): void {
+    if (this.done) return;
+    this.count -= 1;
+    this.handle.ack();
+    if (this.count === 0) this.finish(undefined);
+  }
+  nack(error: SluiceError): void {
+    if (this.done) return;
+    this.handle.nack(error);
+    this.finish(error);
+  }
+  private finish(error: SluiceError | undefined): void {
+    this.done = true;
+    if (error === undefined) this.entry.done = true;
+    this.onSettled(this.batch, error);
+  }
+}
+
+/**
+ * The Kafka connector's source: one consumer-group member, kafkajs or confluent underneath.
+ * Build it with {@link kafkaSource}.
+ */
+export class KafkaSource<T> implements Source<T> {
+  readonly name: string;
+  readonly metrics = new KafkaSourceMetrics();
+  private readonly options: ResolvedKafkaSourceOptions<T>;
+  private consumer: KafkaConsumerClient | undefined;
+  private deadLetters: KafkaProducerClient | undefined;
+  private connecting: Promise<void> | undefined;
+  private running: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+  private readonly partitions = new Map<string, PartitionState<T>>();
+  private readonly pausedByUser = new Set<string>();
+  private pausedAll = false;
+  private backpressured = false;
+  /** Partitions the client has paused, by key. */
+  private readonly clientPaused = new Map<string, TopicPartition>();
+  private subscriber: Subscriber<Record<T>> | undefined;
+  private readonly events = new Subject<AssignmentEvent>();
+  private inFlightCount = 0;
+  private readonly waiters = new Set<() => void>();
+  private commitTimer: NodeJS.Timeout | undefined;
+  private commitChain: Promise<void> = Promise.resolve();
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(options: KafkaSourceOptions<T>) {
+    this.options = resolveKafkaSourceOptions(options);
+    this.name = this.options.name;
+  }
+
+  get inFlight(): number {
+    return this.inFlightCount;
+  }
+
+  connect(): Promise<void> {
+    if (this.closing !== undefined)
+      return Promise.reject(closedError(this.name));
+    this.connecting ??= this.open();
+    return this.connecting;
+  }
+
+  records(): Observable<Record<T>> {
+    return new Observable<Record<T>>((subscriber) => {
+      if (this.closing !== undefined) {
+        subscriber.complete();
+        return undefined;
+      }
+      if (this.subscriber !== undefined) {
+        subscriber.error(
+          new SluiceError(
+            "CONFLICT",
+            `${this.name}: records() already has a subscriber`,
+          ),
+        );
+        return undefined;
+      }
+      this.subscriber = subscriber;
+      this.syncPause();
+      this.wake();
+      this.connect()
+        .then(() => this.start())
+        .catch((error: unknown) => {
+          if (this.subscriber === subscriber) this.subscriber = undefined;
+          subscriber.error(
+            toKafkaError(error, `${this.name}: cannot start`, {
+              stage: "source",
+            }),
+          );
+        });
+      return () => {
+        if (this.subscriber === subscriber) {
+          this.subscriber = undefined;
+          this.syncPause();
+        }
+      };
+    });
+  }
+
+  assignments(): Observable<AssignmentEvent> {
+    return defer(() => {
+      if (this.closing !== undefined) return EMPTY;
+      const owned = [...this.partitions.values()]
+        .filter((ps) => !ps.revoking)
+        .map((ps) => ps.tp);
+      if (owned.length === 0) return this.events.asObservable();
+      return this.events.pipe(
+        startWith<AssignmentEvent>({ type: "assigned", partitions: owned }),
+      );
+    });
+  }
+
+  pause(partitions?: readonly TopicPartition[]): void {
+    if (partitions === undefined) this.pausedAll = true;
+    else
+      for (const tp of partitions)
+        this.pausedByUser.add(tpKey(tp.topic, tp.partition));
+    this.syncPause();
+  }
+
+  resume(partitions?: readonly TopicPartition[]): void {
+    if (partitions === undefined) {
+      this.pausedAll = false;
+      this.pausedByUser.clear();
+    } else
+      for (const tp of partitions)
+        this.pausedByUser.delete(tpKey(tp.topic, tp.partition));
+    this.syncPause();
+    this.wake();
+  }
+
+  snapshot(): readonly CommitTrackerSnapshot[] {
+    return [...this.partitions.values()].map((ps) => ps.tracker.snapshot());
+  }
+
+  commit(): Promise<void> {
+    return this.commitPartitions([...this.partitions.values()]);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async open(): Promise<void> {
+    const o = this.options;
+    const client = createKafkaClient(o.client, o);
+    const consumer = client.consumer({
+      groupId: o.group,
+      fromBeginning: o.startFrom === "earliest",
+      sessionTimeoutMs: o.sessionTimeoutMs,
+      heartbeatIntervalMs: o.heartbeatIntervalMs,
+      rebalanceTimeoutMs: o.rebalanceTimeoutMs,
+      maxWaitTimeMs: o.maxWaitTimeMs,
+      maxBatchSize: o.maxBatchSize,
+    });
+    this.consumer = consumer;
+    if (o.onDecodeError === "dead-letter") {
+      this.deadLetters = client.producer({
+        idempotent: true,
+        maxInFlightRequests: 5,
+        lingerMs: 5,
+        compression: "none",
+      });
+      await this.deadLetters.connect();
+    }
+    await consumer.connect();
+  }
+
+  private start(): Promise<void> {
+    this.running ??= this.consumer!.run(this.options.topics, {
+      onBatch: (batch) => this.intake(batch),
+      onAssigned: (partitions) => this.assigned(partitions),
+      onRevoking: (partitions) => this.revoke(partitions),
+      onFatal: (error) => this.fatal(error),
+    }).then(() => {
+      const interval = this.options.commitIntervalMs;
+      if (interval > 0 && this.closing === undefined)
+        this.commitTimer = setInterval(() => this.commitQuietly(), interval);
+    });
+    return this.running;
+  }
+
+  private fatal(error: unknown): void {
+    const subscriber = this.subscriber;
+    this.subscriber = undefined;
+    subscriber?.error(
+      toKafkaError(error, `${this.name}: consumer stopped`, {
+        stage: "source",
+      }),
+    );
+  }
+
+  private assigned(partitions: readonly TopicPartition[]): void {
+    const fresh: TopicPartition[] = [];
+    for (const tp of partitions) {
+      const key = tpKey(tp.topic, tp.partition);
+      if (this.partitions.has(key)) continue;
+      this.partitions.set(key, {
+        tp: { topic: tp.topic, partition: tp.partition },
+        key,
+        tracker: new CommitTracker(tp.topic, tp.partition),
+        nextOffset: undefined,
+        inFlight: 0,
+        lastCommitted: undefined,
+        revoking: false,
+        dropped: false,
+        batches: new Set(),
+      });
+      fresh.push(tp);
+    }
+    if (fresh.length > 0)
+      this.events.next({ type: "assigned", partitions: fresh });
+    this.syncPause();
+  }
+
+  /** Stop intake, tell the job, drain (bounded), commit, release. */
+  private async revoke(partitions: readonly TopicPartition[]): Promise<void> {
+    const states = partitions
+      .map((tp) => this.partitions.get(tpKey(tp.topic, tp.partition)))
+      .filter(
+        (ps): ps is PartitionState<T> => ps !== undefined && !ps.revoking,
+      );
+    if (states.length === 0) return;
+    for (const ps of states) ps.revoking = true;
+    this.events.next({
+      type: "revoked",
+      partitions: states.map((ps) => ps.tp),
+    });
+    await this.drain(() => states.every((ps) => ps.inFlight === 0));
+    await this.commitWithRetry(states);
+    for (const ps of states) this.release(ps);
+  }
+
+  private async shutdown(): Promise<void> {
+    const subscriber = this.subscriber;
+    this.subscriber = undefined;
+    subscriber?.complete();
+    if (this.commitTimer !== undefined) clearInterval(this.commitTimer);
+    try {
+      await this.connecting;
+    } catch {
+      // Nothing connected: nothing to drain or commit.
+    }
+    try {
+      await this.running;
+    } catch {
+      // The fetch loop never started.
+    }
+    await this.drain(() => this.inFlightCount === 0);
+    const states = [...this.partitions.values()];
+    await this.commitWithRetry(states);
+    if (states.length > 0)
+      this.events.next({
+        type: "revoked",
+        partitions: states.map((ps) => ps.tp),
+      });
+    for (const ps of states) {
+      ps.revoking = true;
+      this.release(ps);
+    }
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    await Promise.allSettled([
+      this.consumer?.disconnect(),
+      this.deadLetters?.disconnect(),
+    ]);
+    this.events.complete();
+  }
+
+  private release(ps: PartitionState<T>): void {
+    if (ps.dropped) return;
+    ps.dropped = true;
+    this.inFlightCount -= ps.inFlight;
+    ps.inFlight = 0;
+    ps.batches.clear();
+    if (this.partitions.get(ps.key) === ps) this.partitions.delete(ps.key);
+    this.clientPaused.delete(ps.key);
+    this.relieve();
+  }
+
+  private commitPartitions(
+    states: readonly PartitionState<T>[],
+  ): Promise<void> {
+    const run = async (): Promise<void> => {
+      const consumer = this.consumer;
+      if (consumer === undefined) return;
+      const offsets: OffsetCommit[] = [];
+      const marks: [PartitionState<T>, number][] = [];
+      for (const ps of states) {
+        const c = this.commitPoint(ps);
+        if (c === undefined || ps.dropped || c === ps.lastCommitted) continue;
+        offsets.push({ ...ps.tp, offset: c });
+        marks.push([ps, c]);
+      }
+      if (offsets.length === 0) return;
+      try {
+        await consumer.commit(offsets);
+      } catch (error) {
+        this.metrics.commitErrors += 1;
+        throw toKafkaError(error, `${this.name}: commit failed`, {
+          stage: "commit",
+        });
+      }
+      this.metrics.commits += 1;
+      for (const [ps, c] of marks) ps.lastCommitted = c;
+    };
+    // One commit at a time, in order: a late commit never overwrites a newer one.
+    const next = this.commitChain.then(run);
+    this.commitChain = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * The tracker's commit point, refined inside the oldest open batch: the tracker settles
+   * a batch as a whole, but its done prefix is safe to commit too, so a restart repeats
+   * no record that was done in offset order.
+   */
+  private commitPoint(ps: PartitionState<T>): number | undefined {
+    const committed = ps.tracker.committable;
+    const head = ps.batches.values().next();
+    if (head.done === true || head.value.failed) return committed;
+    let point = committed;
+    for (const entry of head.value.entries) {
+      if (!entry.done) break;
+      point = entry.msg.offset + 1;
+    }
+    return point === undefined || (committed !== undefined && point < committed)
+      ? committed
+      : point;
+  }
+
+  private commitQuietly(): void {
+    // A refused commit (rebalance in progress) is retried by the next one; the new owner
+    // starts from the last accepted commit, so at-least-once holds.
+    this.commitPartitions([...this.partitions.values()]).catch(() => undefined);
+  }
+
+  /** Revoke and close commits: retried while the group settles (kafkajs rejoins meanwhile). */
+  private async commitWithRetry(
+    states: readonly PartitionState<T>[],
+  ): Promise<void> {
+    const deadline = Date.now() + Math.max(this.options.drainTimeoutMs, 2_000);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.commitPartitions(states);
+        return;
+      } catch (error) {
+        const retryable = error instanceof SluiceError && error.retryable;
+        if (!retryable || Date.now() > deadline) return;
+        await new Promise<void>((resolve) =>
+          setTimeout(resolve, Math.min(50 * 2 ** attempt, 500)),
+        );
+      }
+    }
+  }
+
+  /** Resolves when `done()` holds (checked on every settle) or after `drainTimeoutMs`. */
+  private drain(
+    done: () => boolean,
+    timeoutMs = this.options.drainTimeoutMs,
+  ): Promise<void> {
+    if (done()) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const finish = (): void => {
+        this.waiters.delete(check);
+        clearTimeout(timer);
+        resolve();
+      };
+      const check = (): void => {
+        if (done()) finish();
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      this.waiters.add(check);
+    });
+  }
+
+  /** Client-pauses exactly the owned partitions that must not fetch now. */
+  private syncPause(): void {
+    const consumer = this.consumer;
+    if (consumer === undefined) return;
+    const stop: TopicPartition[] = [];
+    const go: TopicPartition[] = [];
+    for (const ps of this.partitions.values()) {
+      const want = this.blocked(ps);
+      const has = this.clientPaused.has(ps.key);
+      if (want && !has) {
+        this.clientPaused.set(ps.key, ps.tp);
+        stop.push(ps.tp);
+      } else if (!want && has) {
+        this.clientPaused.delete(ps.key);
+        go.push(ps.tp);
+      }
+    }
+    try {
+      if (stop.length > 0) consumer.pause(stop);
+      if (go.length > 0) consumer.resume(go);
+    } catch {
+      // The driver refuses pause/resume outside an assignment; intake() still gates.
+    }
+  }
+
+  private blocked(ps: PartitionState<T>): boolean {
+    return (
+      this.subscriber === undefined ||
+      this.closing !== undefined ||
+      this.backpressured ||
+      this.pausedAll ||
+      ps.revoking ||
+      this.pausedByUser.has(ps.key)
+    );
+  }
+
+  private relieve(): void {
+    if (this.backpressured && this.inFlightCount <= this.options.lowWatermark) {
+      this.backpressured = false;
+      this.syncPause();
+    }
+    this.wake();
+  }
+
+  private wake(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+
+  /** Emits what fits of a fetched batch and resolves exactly that; the rest is fetched again. */
+  private intake(batch: FetchedBatch): Promise<void> {
+    const ps = this.partitions.get(tpKey(batch.topic, batch.partition));
+    const subscriber = this.subscriber;
+    if (
+      ps === undefined ||
+      ps.dropped ||
+      subscriber === undefined ||
+      this.blocked(ps)
+    ) {
+      this.syncPause();
+      return this.held() ? this.waitForRoom() : Promise.resolve();
+    }
+    const next = ps.nextOffset;
+    const fresh =
+      next === undefined
+        ? batch.messages
+        : batch.messages.filter((m) => m.offset >= next);
+    const room = this.options.maxInFlight - this.inFlightCount;
+    const take = fresh.slice(0, Math.max(0, room));
+    if (take.length === 0) {
+      const lastSeen = batch.messages[batch.messages.length - 1];
+      if (fresh.length === 0 && lastSeen !== undefined)
+        batch.resolve(lastSeen.offset);
+      if (room <= 0) {
+        this.backpressured = true;
+        this.syncPause();
+        return this.waitForRoom();
+      }
+      return Promise.resolve();
+    }
+    const first = take[0]!.offset;
+    const last = take[take.length - 1]!.offset;
+    const entries = take.map((msg) => this.decodeEntry(ps, msg));
+    const state: BatchState<T> = {
+      ps,
+      last,
+      entries,
+      handle: ps.tracker.trackBatch(first, last, take.length),
+      outstanding: 0,
+      failed: false,
+    };
+    ps.batches.add(state);
+    ps.nextOffset = last + 1;
+    batch.resolve(last);
+    this.deliver(state, entries);
+    if (this.inFlightCount >= this.options.maxInFlight) {
+      this.backpressured = true;
+      this.syncPause();
+    }
+    return Promise.resolve();
+  }
+
+  /** True while the whole source takes nothing: backpressure, pause() of all, no subscriber. */
+  private held(): boolean {
+    return (
+      this.closing === undefined &&
+      (this.backpressured || this.pausedAll || this.subscriber === undefined)
+    );
+  }
+
+  /**
+   * A handler that could take nothing waits a little for room before handing the batch
+   * back, so a driver that refetches it (confluent does not pause) does not spin.
+   */
+  private waitForRoom(): Promise<void> {
+    return this.drain(() => !this.held(), HELD_WAIT_MS);
+  }
+
+  private decodeEntry(ps: PartitionState<T>, msg: FetchedMessage): Entry<T> {
+    try {
+      const value = this.options.decode(msg.value ?? Buffer.alloc(0));
+      return { msg, value, error: undefined, done: false };
+    } catch (cause) {
+      this.metrics.decodeErrors += 1;
+      const origin = { ...ps.tp, offset: msg.offset };
+      return {
+        msg,
+        value: undefined,
+        error: decodeError(origin, cause),
+        done: false,
+      };
+    }
+  }
+
+  /** Emits `entries` of `state` under its current handle. */
+  private deliver(state: BatchState<T>, entries: readonly Entry<T>[]): void {
+    const { ps } = state;
+    state.outstanding += entries.length;
+    ps.inFlight += entries.length;
+    this.inFlightCount += entries.length;
+    const onSettled = (
+      b: BatchState<T>,
+      error: SluiceError | undefined,
+    ): void => this.settled(b, error);
+    for (const entry of entries) {
+      const ack = new RecordAck(state, state.handle, onSettled, entry);
+      if (entry.error !== undefined) {
+        this.badRecord(ps, entry, ack);
+        continue;
+      }
+      const subscriber = this.subscriber;
+      if (subscriber === undefined) {
+        // Nobody listens any more: fail it so it is delivered again, never lost.
+        ack.nack(closedError(this.name));
+        continue;
+      }
+      this.metrics.recordsIn += 1;
+      const m = entry.msg;
+      subscriber.next(
+        record<T>({
+          key: m.key === null ? undefined : m.key.toString("utf8"),
+          value: entry.value as T,
+          timestamp: m.timestamp,
+          headers: m.headers,
+          origin: { ...ps.tp, offset: m.offset },
+          ack,
+        }),
+      );
+    }
+  }
+
+  private badRecord(
+    ps: PartitionState<T>,
+    entry: Entry<T>,
+    ack: RecordAck<T>,
+  ): void {
+    const error = entry.error!;
+    switch (this.options.onDecodeError) {
+      case "skip":
+        this.metrics.skipped += 1;
+        ack.ack();
+        return;
+      case "fail": {
+        const subscriber = this.subscriber;
+        this.subscriber = undefined;
+        subscriber?.error(error);
+        return;
+      }
+      case "dead-letter": {
+        const m = entry.msg;
+        const headers = {
+          ...m.headers,
+          [DEAD_LETTER_HEADERS.code]: error.code,
+          [DEAD_LETTER_HEADERS.message]: error.message,
+          [DEAD_LETTER_HEADERS.stage]: error.context.stage ?? "decode",
+          [DEAD_LETTER_HEADERS.topic]: ps.tp.topic,
+          [DEAD_LETTER_HEADERS.partition]: String(ps.tp.partition),
+          [DEAD_LETTER_HEADERS.offset]: String(m.offset),
+        };
+        this.deadLetters!.send([
+          {
+            topic: this.options.deadLetterTopic!,
+            key: m.key,
+            value: m.value ?? Buffer.alloc(0),
+            headers,
+            timestamp: m.timestamp,
+          },
+        ]).then(
+          () => {
+            this.metrics.deadLettered += 1;
+            ack.ack();
+          },
+          (e: unknown) =>
+            ack.nack(
+              toKafkaError(e, `${this.name}: dead letter not written`, {
+                ...ps.tp,
+                offset: m.offset,
+                stage: "decode",
+              }),
+            ),
+        );
+        return;
+      }
+    }
+  }
+
+  private settled(state: BatchState<T>, error: SluiceError | undefined): void {
+    const { ps } = state;
+    if (ps.dropped || !ps.batches.has(state)) return;
+    ps.inFlight -= 1;
+    this.inFlightCount -= 1;
+    state.outstanding -= 1;
+    if (error !== undefined) state.failed = true;
+    if (state.outstanding === 0) {
+      if (!state.failed) ps.batches.delete(state);
+      else if (!ps.revoking && this.closing === undefined)
+        this.redeliverLater(state);
+    }
+    this.relieve();
+  }
+
+  /** A nacked batch: once its delivery is settled, emit its failed records again under a fresh handle. */
+  private redeliverLater(state: BatchState<T>): void {
+    const run = (): void => {
+      const { ps } = state;
+      if (ps.dropped || ps.revoking || this.closing !== undefined) return;
+      if (this.subscriber === undefined) {
+        // Nobody to deliver to: try again later rather than spin.
+        schedule(Math.max(this.options.nackBackoffMs, 100));
+        return;
+      }
+      state.handle = ps.tracker.retry(state.last);
+      state.failed = false;
+      const again = state.entries.filter((e) => !e.done);
+      for (const e of state.entries) if (e.done) state.handle.ack();
+      this.metrics.redelivered += again.length;
+      this.deliver(state, again);
+    };
+    const schedule = (delayMs: number): void => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        run();
+      }, delayMs);
+      this.timers.add(timer);
+    };
+    schedule(this.options.nackBackoffMs);
+  }
+}
+
+/**
+ * A {@link Source} over Kafka topics: one consumer-group member that emits decoded records
+ * with ack handles from a commit tracker per partition (one handle per fetched batch),
+ * commits only what is done (periodically, on revoke and on close; auto-commit is off),
+ * pauses partitions at `maxInFlight` unsettled records and resumes at `lowWatermark`,
+ * redelivers nacked records, and sends undecodable bytes to a dead-letter topic.
+ *
+ * @example
+ * ```ts
+ * const source = kafkaSource<Order>({
+ *   brokers: ["127.0.0.1:9092"], client: "confluent", group: "billing", topics: ["orders"],
+ *   decode: (bytes) => orderCodec.decode(bytes), deadLetterTopic: "orders.dlq",
+ * });
+ * source.records().subscribe((r) => { bill(r.value); r.ack.ack(); });
+ * await source.close(); // drains, commits, leaves the group
+ * ```
+ */
+export function kafkaSource<T>(options: KafkaSourceOptions<T>): KafkaSource<T> {
+  return new KafkaSource<T>(options);
+}
