@@ -22,7 +22,8 @@ export default defineConfig({
           hookTimeout: 180_000,
           // The services are shared; files run one at a time so a 2-core machine is not
           // swamped and a slow broker does not turn into flaky timeouts.
-          fileParallelism: false,
+          pool: "forks",
+          poolOptions: { forks: { singleFork: true } },
         },
       },
     ],

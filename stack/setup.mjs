@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The repo's install path. `npm run demo` and `npm test` run this first, so a fresh clone
 // needs nothing remembered: it installs the Debian libraries the native Kafka client
-// (@confluentinc/kafka-javascript, librdkafka) builds against, runs `npm ci` with
+// (@confluentinc/kafka-javascript, librdkafka) builds against, runs `npm install` with
 // CKJS_LINKING=dynamic when package-lock.json changed, checks the native client loads,
 // and compiles the TypeScript. Plain Node (no dependencies): it runs before node_modules exists.
 import { execFileSync, spawnSync } from "node:child_process";
@@ -94,10 +94,15 @@ ensureDebianPackages(NATIVE_BUILD_PACKAGES, "the native Kafka client build");
 const stamp = join(root, "node_modules", ".sluice-install-hash");
 const want = lockHash();
 if (!existsSync(stamp) || readFileSync(stamp, "utf8") !== want) {
+  // `npm install`, not `npm ci`: the registry we reach serves only some of rollup's and
+  // esbuild's per-platform optional packages, so the lock cannot list them all and
+  // `npm ci` rejects it as out of sync. `npm install` still installs the locked versions.
   step(
-    "installing npm dependencies (npm ci; builds librdkafka from source on first install, ~2 min)",
+    "installing npm dependencies (builds librdkafka from source on first install, ~2 min)",
   );
-  run("npm", ["ci", "--no-audit", "--no-fund"], { CKJS_LINKING: "dynamic" });
+  run("npm", ["install", "--no-audit", "--no-fund"], {
+    CKJS_LINKING: "dynamic",
+  });
   writeFileSync(stamp, want);
 }
 if (!nativeClientLoads()) {

@@ -17,6 +17,13 @@ export interface MemorySourceOptions {
   readonly maxInFlight?: number;
   /** Intake resumes when unsettled records drop to this many. Default `floor(maxInFlight / 2)`. */
   readonly lowWatermark?: number;
+  /**
+   * Intake of one partition pauses when this many of its records are unsettled, and resumes
+   * at half. Default: `maxInFlight`. Set it below `maxInFlight` for event-time jobs: a
+   * partition running ahead in event time then waits instead of filling the shared cap, so
+   * the partition holding the watermark back can still be read (watermark alignment).
+   */
+  readonly maxInFlightPerPartition?: number;
   /** Records emitted per scheduled pump before yielding to the scheduler. Default 500. */
   readonly fetchMaxRecords?: number;
   /** Commit the trackers' commit points this often; 0 commits only on commit(), revoke and close. Default 1000. */
@@ -41,6 +48,7 @@ export interface ResolvedMemorySourceOptions {
   readonly clientId: string;
   readonly maxInFlight: number;
   readonly lowWatermark: number;
+  readonly maxInFlightPerPartition: number;
   readonly fetchMaxRecords: number;
   readonly commitIntervalMs: number;
   readonly nackBackoffMs: number;
@@ -86,6 +94,7 @@ const sourceSchema = z
     clientId: z.string().min(1).optional(),
     maxInFlight: positiveInt.optional(),
     lowWatermark: z.number().int().min(0).optional(),
+    maxInFlightPerPartition: positiveInt.optional(),
     fetchMaxRecords: positiveInt.optional(),
     commitIntervalMs: nonNegative.optional(),
     nackBackoffMs: nonNegative.optional(),
@@ -149,6 +158,10 @@ export function resolveMemorySourceOptions(
     clientId: o.clientId ?? "member",
     maxInFlight,
     lowWatermark,
+    maxInFlightPerPartition: Math.min(
+      o.maxInFlightPerPartition ?? maxInFlight,
+      maxInFlight,
+    ),
     fetchMaxRecords: o.fetchMaxRecords ?? 500,
     commitIntervalMs: o.commitIntervalMs ?? 1000,
     nackBackoffMs: o.nackBackoffMs ?? 0,

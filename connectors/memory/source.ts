@@ -35,6 +35,8 @@ interface PartitionState {
   readonly endMark: number;
   /** Emitted and not settled. */
   inFlight: number;
+  /** Intake of this partition paused at `maxInFlightPerPartition`, until half settle. */
+  capped: boolean;
   /** Records emitted and not acked (kept for redelivery after a nack), by offset. */
   readonly pending: Map<number, LogRecord>;
   /** Nacked offsets whose backoff is over, waiting to be emitted again. */
@@ -263,6 +265,7 @@ export class MemorySource<T> implements Source<T> {
         position,
         endMark: end,
         inFlight: 0,
+        capped: false,
         pending: new Map(),
         redeliver: [],
         backoffs: 0,
@@ -398,6 +401,13 @@ export class MemorySource<T> implements Source<T> {
     if (ps.dropped) return;
     ps.inFlight -= 1;
     this.inFlightCount -= 1;
+    if (
+      ps.capped &&
+      ps.inFlight <= Math.floor(this.options.maxInFlightPerPartition / 2)
+    ) {
+      ps.capped = false;
+      this.schedulePump();
+    }
     if (error === undefined) ps.pending.delete(offset);
     else if (!ps.revoking && this.closing === undefined)
       this.scheduleRedelivery(ps, offset);
@@ -460,6 +470,7 @@ export class MemorySource<T> implements Source<T> {
       !this.pausedAll &&
       !ps.revoking &&
       !ps.dropped &&
+      !ps.capped &&
       !this.pausedPartitions.has(ps.key)
     );
   }
@@ -488,6 +499,7 @@ export class MemorySource<T> implements Source<T> {
         const room = Math.min(
           budget,
           this.options.maxInFlight - this.inFlightCount,
+          this.options.maxInFlightPerPartition - ps.inFlight,
           64,
         );
         if (room <= 0) continue;
@@ -513,6 +525,7 @@ export class MemorySource<T> implements Source<T> {
   private emit(ps: PartitionState, rec: LogRecord, handle: AckHandle): void {
     ps.inFlight += 1;
     this.inFlightCount += 1;
+    if (ps.inFlight >= this.options.maxInFlightPerPartition) ps.capped = true;
     if (this.inFlightCount >= this.options.maxInFlight)
       this.backpressured = true;
     ps.pending.set(rec.offset, rec);
