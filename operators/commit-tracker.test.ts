@@ -117,21 +117,19 @@ describe("CommitTracker", () => {
   it("never commits past an unacked offset and reaches the end once all are acked, in any completion order", () => {
     fc.assert(
       fc.property(
-        fc
-          .integer({ min: 1, max: 300 })
-          .chain((n) =>
-            fc.tuple(
-              fc.constant(n),
-              fc.shuffledSubarray([...Array(n).keys()], {
-                minLength: n,
-                maxLength: n,
-              }),
-              fc.array(fc.integer({ min: 1, max: 5 }), {
-                minLength: n,
-                maxLength: n,
-              }),
-            ),
+        fc.integer({ min: 1, max: 300 }).chain((n) =>
+          fc.tuple(
+            fc.constant(n),
+            fc.shuffledSubarray([...Array(n).keys()], {
+              minLength: n,
+              maxLength: n,
+            }),
+            fc.array(fc.integer({ min: 1, max: 5 }), {
+              minLength: n,
+              maxLength: n,
+            }),
           ),
+        ),
         ([n, order, gaps]) => {
           const t = new CommitTracker("t", 0);
           const offsets: number[] = [];

@@ -18,7 +18,14 @@ import {
   type Stage,
 } from "./sluice-error.js";
 
-/** What to do with a record whose step failed. */
+/**
+ * What to do with a record whose step failed.
+ *
+ * @example
+ * ```ts
+ * deadLetter({ policy: BadRecordPolicy.DEAD_LETTER, sink: (dl$) => dl$.pipe(writeTo(dlqSink, { maxBatch: 100 })) });
+ * ```
+ */
 export const BadRecordPolicy = Object.freeze({
   FAIL: "FAIL",
   DEAD_LETTER: "DEAD_LETTER",
@@ -45,7 +52,15 @@ export interface DeadLetter<T> {
   readonly reason: DeadLetterReason;
 }
 
-/** How many bad records went where; the runtime exports these as metrics. */
+/**
+ * How many bad records went where; the runtime exports these as metrics.
+ *
+ * @example
+ * ```ts
+ * const op = deadLetter({ policy: "SKIP" });
+ * op.counters.skipped; // records skipped on purpose, counted
+ * ```
+ */
 export class BadRecordCounters {
   deadLettered = 0;
   skipped = 0;
@@ -77,7 +92,14 @@ export type DeadLetterOperator<T, R> = OperatorFunction<
   Record<R>
 > & { readonly counters: BadRecordCounters };
 
-/** Builds the reason of a failure. */
+/**
+ * Builds the reason of a failure.
+ *
+ * @example
+ * ```ts
+ * const reason = deadLetterReason(failed); // { code, message, stage, origin, key, attempts }
+ * ```
+ */
 export function deadLetterReason<T>(failure: Failed<T>): DeadLetterReason {
   const { error, record, stage, attempts } = failure;
   return {

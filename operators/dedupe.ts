@@ -37,7 +37,15 @@ export interface DedupeStore {
   release(id: string): Observable<void>;
 }
 
-/** What {@link dedupe} did; the runtime exports these as metrics. */
+/**
+ * What {@link dedupe} did; the runtime exports these as metrics.
+ *
+ * @example
+ * ```ts
+ * const op = dedupe({ idOf: (r) => r.value.id, store, ttlMs: 86_400_000 });
+ * metrics.dedupeHits.set(op.counters.hits);
+ * ```
+ */
 export class DedupeCounters {
   /** Duplicates dropped (acked), near-cache hits included. */
   hits = 0;

@@ -36,6 +36,12 @@ function positive(name: string, value: number): number {
  *
  * A source subscribes to {@link PressureGauge.signal$} and pauses its partitions on `pause`;
  * operators that buffer call `tryAdd` when they hold an item and `remove` when they let it go.
+ *
+ * @example
+ * ```ts
+ * const gauge = pressureGauge({ highCount: 1_000, lowCount: 500, maxCount: 2_000 });
+ * gauge.signal$.subscribe((s) => (s === "pause" ? source.pause() : source.resume()));
+ * ```
  */
 export class PressureGauge<T = unknown> {
   private held = 0;

@@ -51,7 +51,14 @@ export interface Record<T> {
   readonly ack: AckHandle;
 }
 
-/** A handle for records that belong to nobody (generated in tests, timers): settling is a no-op. */
+/**
+ * A handle for records that belong to nobody (generated in tests, timers): settling is a no-op.
+ *
+ * @example
+ * ```ts
+ * const r = record({ value: 1, timestamp: 0, ack: NO_ACK });
+ * ```
+ */
 export const NO_ACK: AckHandle = Object.freeze({
   retain: () => undefined,
   ack: () => undefined,
@@ -99,7 +106,11 @@ export function record<T>(init: RecordInit<T>): Record<T> {
  * const doubled = derive(r, r.value * 2);
  * ```
  */
-export function derive<T, R>(parent: Record<T>, value: R, changes: Partial<Pick<Record<R>, "key" | "timestamp" | "headers">> = {}): Record<R> {
+export function derive<T, R>(
+  parent: Record<T>,
+  value: R,
+  changes: Partial<Pick<Record<R>, "key" | "timestamp" | "headers">> = {},
+): Record<R> {
   return {
     key: changes.key !== undefined ? changes.key : parent.key,
     value,

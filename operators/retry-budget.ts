@@ -20,6 +20,13 @@ export interface RetryBudgetOptions {
  * exceed `minRetriesPerWindow + ratio × calls`, so a failing dependency sees at most
  * `1 + ratio` times its normal load instead of `maxAttempts` times. Share one budget per
  * dependency across all the steps that call it. Memory is fixed: `slots` counters.
+ *
+ * @example
+ * ```ts
+ * const budget = new RetryBudget({ ratio: 0.1 });
+ * budget.recordCall();
+ * if (budget.tryRetry()) retryNow();
+ * ```
  */
 export class RetryBudget {
   private readonly ratio: number;

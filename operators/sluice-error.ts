@@ -68,7 +68,14 @@ export class SluiceError extends Error {
   }
 }
 
-/** Wraps anything thrown by user code into a {@link SluiceError}, keeping it as the cause. */
+/**
+ * Wraps anything thrown by user code into a {@link SluiceError}, keeping it as the cause.
+ *
+ * @example
+ * ```ts
+ * catch (e) { subscriber.error(toSluiceError(e, "PROCESS", { key })); }
+ * ```
+ */
 export function toSluiceError(
   error: unknown,
   code: SluiceErrorCode = "PROCESS",
