@@ -3,7 +3,7 @@ import type { Subscriber } from "rxjs";
 import { CommitTracker } from "../../operators/commit-tracker.js";
 import type { CommitTrackerSnapshot } from "../../operators/commit-tracker.js";
 import { record } from "../../operators/record.js";
-import type { AckHandle, Record } from "../../operators/record.js";
+import type { Record } from "../../operators/record.js";
 import { SluiceError } from "../../operators/sluice-error.js";
 import type { AssignmentEvent, Source, TopicPartition } from "../types.js";
 import type {
@@ -11,11 +11,14 @@ import type {
   FetchedMessage,
   KafkaConsumerClient,
   KafkaProducerClient,
-  OffsetCommit,
 } from "./client.js";
 import { createKafkaClient } from "./clients/create.js";
 import { toKafkaError } from "./classify.js";
-import { DEAD_LETTER_HEADERS, closedError, decodeError } from "./errors.js";
+import { deadLetterMessage } from "./dead-letter.js";
+import { OffsetCommitter } from "./source-commit.js";
+import { closedError, decodeError } from "./errors.js";
+import { RecordAck, tpKey } from "./source-state.js";
+import type { BatchState, Entry, PartitionState } from "./source-state.js";
 import { KafkaSourceMetrics } from "./metrics.js";
 import { resolveKafkaSourceOptions } from "./options.js";
 import type {
@@ -25,80 +28,6 @@ import type {
 
 /** Longest a batch handler waits for room before handing its batch back. */
 const HELD_WAIT_MS = 250;
-
-const tpKey = (topic: string, partition: number): string =>
-  `${topic}\u0000${partition}`;
-
-interface PartitionState<T> {
-  readonly tp: TopicPartition;
-  readonly key: string;
-  readonly tracker: CommitTracker;
-  /** Next offset to emit: fetched offsets below it were emitted already (refetch guard). */
-  nextOffset: number | undefined;
-  inFlight: number;
-  lastCommitted: number | undefined;
-  revoking: boolean;
-  dropped: boolean;
-  readonly batches: Set<BatchState<T>>;
-}
-
-interface Entry<T> {
-  readonly msg: FetchedMessage;
-  readonly value: T | undefined;
-  readonly error: SluiceError | undefined;
-  done: boolean;
-}
-
-/** One fetched batch: one tracker handle for all of its records (`trackBatch`). */
-interface BatchState<T> {
-  readonly ps: PartitionState<T>;
-  readonly last: number;
-  readonly entries: readonly Entry<T>[];
-  handle: AckHandle;
-  /** Records of the current delivery not settled yet. */
-  outstanding: number;
-  failed: boolean;
-}
-
-/** The handle a record carries: forwards to its batch's handle and tells the source when this record is settled. */
-class RecordAck<T> implements AckHandle {
-  private count = 1;
-  private done = false;
-  constructor(
-    private readonly batch: BatchState<T>,
-    private readonly handle: AckHandle,
-    private readonly onSettled: (
-      batch: BatchState<T>,
-      error: SluiceError | undefined,
-    ) => void,
-    readonly entry: Entry<T>,
-  ) {}
-  get settled(): boolean {
-    return this.done;
-  }
-  retain(count: number): void {
-    if (this.done) return;
-    this.count += count;
-    this.handle.retain(count);
-    if (this.count <= 0) this.finish(undefined);
-  }
-  ack(): void {
-    if (this.done) return;
-    this.count -= 1;
-    this.handle.ack();
-    if (this.count === 0) this.finish(undefined);
-  }
-  nack(error: SluiceError): void {
-    if (this.done) return;
-    this.handle.nack(error);
-    this.finish(error);
-  }
-  private finish(error: SluiceError | undefined): void {
-    this.done = true;
-    if (error === undefined) this.entry.done = true;
-    this.onSettled(this.batch, error);
-  }
-}
 
 /**
  * The Kafka connector's source: one consumer-group member, kafkajs or confluent underneath.
@@ -124,12 +53,17 @@ export class KafkaSource<T> implements Source<T> {
   private inFlightCount = 0;
   private readonly waiters = new Set<() => void>();
   private commitTimer: NodeJS.Timeout | undefined;
-  private commitChain: Promise<void> = Promise.resolve();
+  private readonly committer: OffsetCommitter<T>;
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(options: KafkaSourceOptions<T>) {
     this.options = resolveKafkaSourceOptions(options);
     this.name = this.options.name;
+    this.committer = new OffsetCommitter<T>(
+      this.name,
+      () => this.consumer,
+      this.metrics,
+    );
   }
 
   get inFlight(): number {
@@ -217,7 +151,7 @@ export class KafkaSource<T> implements Source<T> {
   }
 
   commit(): Promise<void> {
-    return this.commitPartitions([...this.partitions.values()]);
+    return this.committer.commit([...this.partitions.values()]);
   }
 
   close(): Promise<void> {
@@ -311,7 +245,10 @@ export class KafkaSource<T> implements Source<T> {
       partitions: states.map((ps) => ps.tp),
     });
     await this.drain(() => states.every((ps) => ps.inFlight === 0));
-    await this.commitWithRetry(states);
+    await this.committer.commitWithRetry(
+      states,
+      Math.max(this.options.drainTimeoutMs, 2_000),
+    );
     for (const ps of states) this.release(ps);
   }
 
@@ -332,7 +269,10 @@ export class KafkaSource<T> implements Source<T> {
     }
     await this.drain(() => this.inFlightCount === 0);
     const states = [...this.partitions.values()];
-    await this.commitWithRetry(states);
+    await this.committer.commitWithRetry(
+      states,
+      Math.max(this.options.drainTimeoutMs, 2_000),
+    );
     if (states.length > 0)
       this.events.next({
         type: "revoked",
@@ -362,80 +302,10 @@ export class KafkaSource<T> implements Source<T> {
     this.relieve();
   }
 
-  private commitPartitions(
-    states: readonly PartitionState<T>[],
-  ): Promise<void> {
-    const run = async (): Promise<void> => {
-      const consumer = this.consumer;
-      if (consumer === undefined) return;
-      const offsets: OffsetCommit[] = [];
-      const marks: [PartitionState<T>, number][] = [];
-      for (const ps of states) {
-        const c = this.commitPoint(ps);
-        if (c === undefined || ps.dropped || c === ps.lastCommitted) continue;
-        offsets.push({ ...ps.tp, offset: c });
-        marks.push([ps, c]);
-      }
-      if (offsets.length === 0) return;
-      try {
-        await consumer.commit(offsets);
-      } catch (error) {
-        this.metrics.commitErrors += 1;
-        throw toKafkaError(error, `${this.name}: commit failed`, {
-          stage: "commit",
-        });
-      }
-      this.metrics.commits += 1;
-      for (const [ps, c] of marks) ps.lastCommitted = c;
-    };
-    // One commit at a time, in order: a late commit never overwrites a newer one.
-    const next = this.commitChain.then(run);
-    this.commitChain = next.catch(() => undefined);
-    return next;
-  }
-
-  /**
-   * The tracker's commit point, refined inside the oldest open batch: the tracker settles
-   * a batch as a whole, but its done prefix is safe to commit too, so a restart repeats
-   * no record that was done in offset order.
-   */
-  private commitPoint(ps: PartitionState<T>): number | undefined {
-    const committed = ps.tracker.committable;
-    const head = ps.batches.values().next();
-    if (head.done === true || head.value.failed) return committed;
-    let point = committed;
-    for (const entry of head.value.entries) {
-      if (!entry.done) break;
-      point = entry.msg.offset + 1;
-    }
-    return point === undefined || (committed !== undefined && point < committed)
-      ? committed
-      : point;
-  }
-
   private commitQuietly(): void {
     // A refused commit (rebalance in progress) is retried by the next one; the new owner
     // starts from the last accepted commit, so at-least-once holds.
-    this.commitPartitions([...this.partitions.values()]).catch(() => undefined);
-  }
-
-  /** Revoke and close commits: retried while the group settles (kafkajs rejoins meanwhile). */
-  private async commitWithRetry(
-    states: readonly PartitionState<T>[],
-  ): Promise<void> {
-    const deadline = Date.now() + Math.max(this.options.drainTimeoutMs, 2_000);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.commitPartitions(states);
-        return;
-      } catch (error) {
-        const retryable = error instanceof SluiceError && error.retryable;
-        if (!retryable || Date.now() > deadline) return;
-        await new Promise<void>((resolve) =>
-          setTimeout(resolve, Math.min(50 * 2 ** attempt, 500)),
-        );
-      }
-    }
+    this.committer.commit([...this.partitions.values()]).catch(() => undefined);
   }
 
   /** Resolves when `done()` holds (checked on every settle) or after `drainTimeoutMs`. */
@@ -647,23 +517,8 @@ export class KafkaSource<T> implements Source<T> {
       }
       case "dead-letter": {
         const m = entry.msg;
-        const headers = {
-          ...m.headers,
-          [DEAD_LETTER_HEADERS.code]: error.code,
-          [DEAD_LETTER_HEADERS.message]: error.message,
-          [DEAD_LETTER_HEADERS.stage]: error.context.stage ?? "decode",
-          [DEAD_LETTER_HEADERS.topic]: ps.tp.topic,
-          [DEAD_LETTER_HEADERS.partition]: String(ps.tp.partition),
-          [DEAD_LETTER_HEADERS.offset]: String(m.offset),
-        };
         this.deadLetters!.send([
-          {
-            topic: this.options.deadLetterTopic!,
-            key: m.key,
-            value: m.value ?? Buffer.alloc(0),
-            headers,
-            timestamp: m.timestamp,
-          },
+          deadLetterMessage(this.options.deadLetterTopic!, ps.tp, m, error),
         ]).then(
           () => {
             this.metrics.deadLettered += 1;
