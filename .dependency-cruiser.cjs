@@ -47,11 +47,24 @@ module.exports = {
         pathNot: "^operators/sluice-error\\.ts$",
       },
     },
-    layer(
-      "connectors",
-      ["runtime", "pipelines", "bench", "stack", "dashboards"],
-      "connectors sit under the runtime",
-    ),
+    {
+      ...layer(
+        "connectors",
+        ["runtime", "pipelines", "bench", "stack", "dashboards"],
+        "connectors sit under the runtime",
+      ),
+      // Integration tests reach the real services through stack/ (STYLE.md habit 10).
+      from: { path: "^connectors/", pathNot: "\\.integration\\.test\\.ts$" },
+    },
+    {
+      ...layer(
+        "connectors",
+        ["runtime", "pipelines", "bench", "dashboards"],
+        "connector integration tests may use stack/, nothing else above connectors",
+      ),
+      name: "connector-integration-tests-only-to-stack",
+      from: { path: "^connectors/.*\\.integration\\.test\\.ts$" },
+    },
     {
       ...layer(
         "runtime",
