@@ -1,6 +1,9 @@
+import { map } from "rxjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { requireServices } from "../../stack/index.js";
+import { derive } from "../../operators/record.js";
 import type { Record } from "../../operators/record.js";
+import { writeTo } from "../write-to.js";
 import { waitFor } from "../testing/helpers.js";
 import { kafkaAdmin } from "./admin.js";
 import type { KafkaAdmin } from "./admin.js";
@@ -285,6 +288,68 @@ for (const client of ["kafkajs", "confluent"] as const) {
       } finally {
         b.stop();
         await second.close();
+      }
+    });
+
+    it("runs a job from one Kafka topic to another with writeTo", async () => {
+      const orders = await topic(`job-orders-${client}`);
+      const totals = await topic(`job-totals-${client}`);
+      const input = kafkaSink<string>({
+        brokers,
+        client,
+        topic: orders,
+        encode: encodeText,
+      });
+      await input.write(
+        Array.from({ length: 50 }, (_, i) => ({
+          key: `user-${i % 5}`,
+          value: JSON.stringify({ cents: 100 * i }),
+        })),
+      );
+      await input.close();
+      // The README example, with unique topics.
+      const source = kafkaSource<{ cents: number }>({
+        brokers,
+        client,
+        group: uniqueName("billing"),
+        topics: [orders],
+        decode: (bytes) =>
+          JSON.parse(bytes.toString("utf8")) as { cents: number },
+        deadLetterTopic: `${orders}.dlq`,
+      });
+      const sink = kafkaSink<string>({
+        brokers,
+        client,
+        topic: totals,
+        encode: (s) => Buffer.from(s, "utf8"),
+      });
+      let written = 0;
+      const sub = source
+        .records()
+        .pipe(
+          map((r) => derive(r, `${r.value.cents / 100} EUR`)),
+          writeTo(sink, { maxBatch: 500, maxWaitMs: 20 }),
+        )
+        .subscribe((result) => {
+          if (result.ok) written += result.count;
+        });
+      try {
+        await waitFor(
+          () => written === 50 && source.inFlight === 0,
+          30_000,
+          "50 totals written and acked",
+        );
+        const back = await readTopic(brokers, client, totals, 50);
+        expect(back.map((r) => r.value).sort()).toEqual(
+          Array.from({ length: 50 }, (_, i) => `${i} EUR`).sort(),
+        );
+        expect(new Set(back.map((r) => r.key))).toEqual(
+          new Set(["user-0", "user-1", "user-2", "user-3", "user-4"]),
+        );
+      } finally {
+        sub.unsubscribe();
+        await source.close();
+        await sink.close();
       }
     });
   });
