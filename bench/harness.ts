@@ -18,6 +18,15 @@ export interface Suite {
   readonly name: string;
   readonly baseline: string;
   readonly workloads: readonly Workload[];
+  /** Goals checked and printed after the table (figures for the note, never test assertions). */
+  readonly goals?: readonly Goal[];
+}
+
+/** A goal: a workload's records/s at least `minRecordsPerSec`, its ratio to the baseline at least `minRatio`. */
+export interface Goal {
+  readonly workload: string;
+  readonly minRecordsPerSec?: number;
+  readonly minRatio?: number;
 }
 
 export interface WorkloadResult {
@@ -41,6 +50,12 @@ export interface SuiteResult {
   readonly runsPerWorkload: number;
   readonly warmupRuns: number;
   readonly results: readonly WorkloadResult[];
+  readonly goals: readonly GoalResult[];
+}
+
+export interface GoalResult {
+  readonly goal: string;
+  readonly met: boolean;
 }
 
 export interface MachineInfo {
@@ -135,6 +150,25 @@ export async function runSuite(
       peakRssMb: Math.round(peak.get(w.name) ?? 0),
     };
   });
+  const goals = (suite.goals ?? []).flatMap((g): GoalResult[] => {
+    const r = results.find((x) => x.name === g.workload);
+    if (r === undefined)
+      return [{ goal: `${g.workload}: no such workload`, met: false }];
+    const out: GoalResult[] = [];
+    if (g.minRecordsPerSec !== undefined) {
+      out.push({
+        goal: `${g.workload} ≥ ${fmt(g.minRecordsPerSec)} records/s (measured ${fmt(r.recordsPerSec)})`,
+        met: r.recordsPerSec >= g.minRecordsPerSec,
+      });
+    }
+    if (g.minRatio !== undefined) {
+      out.push({
+        goal: `${g.workload} within ${(1 / g.minRatio).toFixed(1)}× of ${suite.baseline} (measured ${(1 / r.ratioToBaseline).toFixed(2)}× slower)`,
+        met: r.ratioToBaseline >= g.minRatio,
+      });
+    }
+    return out;
+  });
   return {
     suite: suite.name,
     baseline: suite.baseline,
@@ -143,6 +177,7 @@ export async function runSuite(
     runsPerWorkload: runs,
     warmupRuns: warmup,
     results,
+    goals,
   };
 }
 
@@ -167,6 +202,12 @@ export function markdown(result: SuiteResult): string {
         `| ${r.name} | ${fmt(r.recordsPerSec)} | ${r.ratioToBaseline.toFixed(2)} | ${r.cpuSecPerRun.toFixed(2)} | ${r.peakRssMb} | ${r.note} |`,
     ),
   ];
+  if (result.goals.length > 0)
+    lines.push(
+      "",
+      "Goals:",
+      ...result.goals.map((g) => `- ${g.met ? "met" : "NOT met"}: ${g.goal}`),
+    );
   return lines.join("\n") + "\n";
 }
 

@@ -9,6 +9,7 @@ import {
   type StackEvent,
 } from "../stack/index.js";
 import { createReadStream, existsSync } from "node:fs";
+import { progress } from "./progress.js";
 
 const SERVICES: readonly ServiceName[] = [
   "kafka",
@@ -23,6 +24,17 @@ function positiveInt(name: string) {
     if (!Number.isInteger(n) || n <= 0)
       throw new InvalidArgumentError(
         `${name} must be a positive integer, got "${value}"`,
+      );
+    return n;
+  };
+}
+
+function positiveNumber(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new InvalidArgumentError(
+        `${name} must be a positive number, got "${value}"`,
       );
     return n;
   };
@@ -100,6 +112,50 @@ function program(): Command {
       }) => {
         const { runDemo } = await import("../pipelines/demo/keyed-count.js");
         await runDemo(opts);
+      },
+    );
+
+  cli
+    .command("bench")
+    .description(
+      "Run a benchmark suite: warm-up, repeated runs, records/s, CPU and memory; prints a Markdown table with ratios to the suite's baseline and writes JSON, Markdown and an SVG chart.",
+    )
+    .argument("<suite>", "suite name: operators")
+    .option(
+      "--runs <n>",
+      "measured runs per workload",
+      positiveInt("--runs"),
+      5,
+    )
+    .option(
+      "--warmup <n>",
+      "unmeasured warm-up runs per workload",
+      positiveInt("--warmup"),
+      2,
+    )
+    .option(
+      "--scale <x>",
+      "multiply the suite's record counts (e.g. 0.1 for a quick look)",
+      positiveNumber("--scale"),
+      1,
+    )
+    .option("--out <dir>", "where to write results", "bench/results")
+    .addHelpText(
+      "after",
+      "\nExample:\n  sluice bench operators --runs 3 --scale 0.5\n",
+    )
+    .action(
+      async (
+        suite: string,
+        opts: { runs: number; warmup: number; scale: number; out: string },
+      ) => {
+        const { runBench } = await import("../bench/main.js");
+        const bar = progress("bench runs", 1);
+        await runBench(suite, opts, (done, total, label) => {
+          bar.setTotal(total);
+          bar.update(done, label);
+        });
+        bar.stop();
       },
     );
 

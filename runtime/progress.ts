@@ -3,6 +3,7 @@ import cliProgress from "cli-progress";
 /** A progress display for long work: a bar on a terminal, periodic lines elsewhere (CI logs). */
 export interface Progress {
   update(done: number, detail?: string): void;
+  setTotal(total: number): void;
   stop(): void;
 }
 
@@ -18,9 +19,10 @@ export interface Progress {
  */
 export function progress(
   label: string,
-  total: number,
+  initialTotal: number,
   stream: NodeJS.WriteStream = process.stderr,
 ): Progress {
+  let total = initialTotal;
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
@@ -34,6 +36,7 @@ export function progress(
     bar.start(total, 0, { detail: "" });
     return {
       update: (done, detail = "") => bar.update(done, { detail }),
+      setTotal: (t) => bar.setTotal(t),
       stop: () => bar.stop(),
     };
   }
@@ -45,6 +48,9 @@ export function progress(
         lastPercent = percent - (percent % 10);
         stream.write(`${label}: ${percent}% (${done}/${total}) ${detail}\n`);
       }
+    },
+    setTotal: (t) => {
+      total = t;
     },
     stop: () => undefined,
   };

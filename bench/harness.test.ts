@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { markdown, runSuite, svgChart } from "./harness.js";
+import { operatorSuite } from "./operators.js";
+
+describe("the bench harness", () => {
+  it("reports each workload as a ratio to the baseline and checks goals", async () => {
+    let spins = 0;
+    const result = await runSuite(
+      {
+        name: "toy",
+        baseline: "fast",
+        workloads: [
+          { name: "fast", records: 1_000, run: () => void (spins += 1) },
+          {
+            name: "slow",
+            records: 1_000,
+            run: () => {
+              const until = process.hrtime.bigint() + 2_000_000n;
+              while (process.hrtime.bigint() < until) spins += 1;
+            },
+          },
+        ],
+        goals: [{ workload: "slow", minRatio: 1 }],
+      },
+      { runs: 3, warmup: 1 },
+    );
+    const fast = result.results.find((r) => r.name === "fast")!;
+    const slow = result.results.find((r) => r.name === "slow")!;
+    expect(fast.ratioToBaseline).toBe(1);
+    expect(slow.ratioToBaseline).toBeLessThan(1);
+    expect(slow.runs).toHaveLength(3);
+    expect(result.goals).toEqual([
+      {
+        goal: expect.stringContaining("slow within 1.0× of fast") as string,
+        met: false,
+      },
+    ]);
+    expect(markdown(result)).toContain("| slow |");
+    expect(markdown(result)).toContain("NOT met");
+    expect(svgChart(result)).toContain("<svg");
+    expect(spins).toBeGreaterThan(0);
+  });
+});
+
+describe("the operator benchmark", () => {
+  it("counts every record in the window workload and commits every offset", async () => {
+    const suite = operatorSuite({
+      records: 20_000,
+      keys: 50,
+      partitions: 3,
+      batch: 100,
+      windowMs: 1_000,
+    });
+    for (const w of suite.workloads) await w.run();
+    expect(suite.workloads.map((w) => w.name)).toEqual([
+      "plain loop",
+      "rxjs map+filter",
+      "sluice window count",
+    ]);
+  });
+});
