@@ -132,4 +132,5 @@ try {
 } catch {
   fail("TypeScript compilation failed (errors above)");
 }
+run(process.execPath, [join(root, "stack", "copy-assets.mjs")]);
 step("ready");
