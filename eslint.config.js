@@ -5,19 +5,41 @@ import rxjsX from "eslint-plugin-rxjs-x";
 import prettier from "eslint-config-prettier";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "coverage/**", "bench/results/**", "**/*.cjs"] },
+  {
+    ignores: [
+      "dist/**",
+      "node_modules/**",
+      "coverage/**",
+      "bench/results/**",
+      "**/*.cjs",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ["*.js", "*.mjs", "bin/*.mjs", "stack/*.mjs", ".ci/*.mjs"] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: {
+          allowDefaultProject: [
+            "*.js",
+            "*.mjs",
+            "bin/*.mjs",
+            "stack/*.mjs",
+            ".ci/*.mjs",
+          ],
+        },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     plugins: { "rxjs-x": rxjsX },
     rules: {
       "@typescript-eslint/no-floating-promises": "error",
       "@typescript-eslint/consistent-type-imports": "error",
       "@typescript-eslint/no-explicit-any": "error",
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_" },
+      ],
       "rxjs-x/no-nested-subscribe": "error",
       "rxjs-x/no-ignored-subscription": "error",
     },
@@ -30,17 +52,36 @@ export default tseslint.config(
     rules: {
       "no-restricted-syntax": [
         "error",
-        { selector: "AwaitExpression", message: "operators use no await: return an Observable" },
-        { selector: "NewExpression[callee.name='Promise']", message: "operators create no Promise" },
-        { selector: "CallExpression[callee.name=/^(setTimeout|setInterval|setImmediate)$/]", message: "operators take time from an injected SchedulerLike" },
+        {
+          selector: "AwaitExpression",
+          message: "operators use no await: return an Observable",
+        },
+        {
+          selector: "NewExpression[callee.name='Promise']",
+          message: "operators create no Promise",
+        },
+        {
+          selector:
+            "CallExpression[callee.name=/^(setTimeout|setInterval|setImmediate)$/]",
+          message: "operators take time from an injected SchedulerLike",
+        },
       ],
-      "no-restricted-globals": ["error", { name: "Date", message: "operators read time from the injected scheduler (scheduler.now())" }],
+      "no-restricted-globals": [
+        "error",
+        {
+          name: "Date",
+          message:
+            "operators read time from the injected scheduler (scheduler.now())",
+        },
+      ],
     },
   },
   {
     files: ["**/*.mjs", "**/*.js"],
     ...tseslint.configs.disableTypeChecked,
-    languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly" } },
+    languageOptions: {
+      globals: { process: "readonly", console: "readonly", URL: "readonly" },
+    },
   },
   {
     files: ["**/*.test.ts"],
