@@ -73,11 +73,14 @@ if (!only) {
 }
 if (only !== "integration") ok = vitest("unit") && ok;
 if (only !== "unit") {
-  const up = run("stack up", process.execPath, [
-    join(root, "bin", "sluice.mjs"),
-    "stack",
-    "up",
-  ]);
+  // In CI, stop afterwards what this run started, so no process of ours outlives it.
+  const sluice = [join(root, "bin", "sluice.mjs"), "stack"];
+  const alreadyUp =
+    spawnSync(process.execPath, [...sluice, "status"], {
+      cwd: root,
+      stdio: "ignore",
+    }).status === 0;
+  const up = run("stack up", process.execPath, [...sluice, "up"]);
   if (!up) {
     totals.failed += 1;
     console.error(
@@ -86,5 +89,7 @@ if (only !== "unit") {
     finish(false);
   }
   ok = vitest("integration") && ok;
+  if (process.env.CI === "true" && !alreadyUp)
+    run("stack down", process.execPath, [...sluice, "down"]);
 }
 finish(ok);
