@@ -1,6 +1,6 @@
 import { Observable, asyncScheduler } from "rxjs";
 import type { OperatorFunction, SchedulerLike, Subscription } from "rxjs";
-import type { Element, Watermark } from "./element.js";
+import type { Element } from "./element.js";
 import type {
   MapState,
   MapStateDescriptor,
@@ -12,6 +12,7 @@ import type { Record } from "./record.js";
 import type { StateBackend, TimerDomain } from "./state-backend.js";
 import { statePartitionOf } from "./state-backend.js";
 import { SluiceError } from "./sluice-error.js";
+import { subscribeEventTime } from "./internal/window-support.js";
 
 /** Stands for `undefined` record keys in the state backend. */
 const NO_KEY = "\u0000";
@@ -338,27 +339,15 @@ export function keyedProcess<T, R>(
       const first = backend.nextTimer("processing");
       if (first !== undefined) schedule(first);
 
-      const subscription = source.subscribe({
-        next(e) {
-          try {
-            if ((e as { kind?: unknown }).kind === "watermark") {
-              const w = e as Watermark;
-              if (w.time <= ctx.watermark) return;
-              ctx.watermark = w.time;
-              fire("event", w.time);
-              subscriber.next(w);
-            } else onRecord(e as Record<T>);
-          } catch (error) {
-            subscriber.error(error);
-          }
+      const subscription = subscribeEventTime(
+        source,
+        subscriber,
+        onRecord,
+        (time) => {
+          ctx.watermark = time;
+          fire("event", time);
         },
-        error(error) {
-          subscriber.error(error);
-        },
-        complete() {
-          subscriber.complete();
-        },
-      });
+      );
       return () => {
         subscription.unsubscribe();
         wakeUp?.unsubscribe();

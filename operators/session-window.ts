@@ -1,7 +1,7 @@
 import { Observable } from "rxjs";
 import type { OperatorFunction } from "rxjs";
 import type { MergeableAggregate } from "./aggregate.js";
-import type { Element, Watermark } from "./element.js";
+import type { Element } from "./element.js";
 import { late } from "./element.js";
 import type { Origin, Record } from "./record.js";
 import type { WindowOutput } from "./tumbling-window.js";
@@ -11,6 +11,7 @@ import { TimeQueue } from "./internal/time-queue.js";
 import {
   checkDuration,
   resolveWindowOptions,
+  subscribeEventTime,
   tooManyWindows,
   windowRecord,
 } from "./internal/window-support.js";
@@ -175,29 +176,11 @@ export function sessionWindow<T, A, R>(
         else if (onUpdate) emit(target, "update");
       };
 
-      const onWatermark = (e: Watermark): void => {
-        if (e.time <= watermark) return;
-        watermark = e.time;
-        queue.drain(e.time, onTime);
-        subscriber.next(e);
+      const advance = (time: number): void => {
+        watermark = time;
+        queue.drain(time, onTime);
       };
 
-      return source.subscribe({
-        next(e) {
-          try {
-            if ((e as { kind?: unknown }).kind === "watermark")
-              onWatermark(e as Watermark);
-            else onRecord(e as Record<T>);
-          } catch (error) {
-            subscriber.error(error);
-          }
-        },
-        error(error) {
-          subscriber.error(error);
-        },
-        complete() {
-          subscriber.complete();
-        },
-      });
+      return subscribeEventTime(source, subscriber, onRecord, advance);
     });
 }

@@ -1,7 +1,7 @@
 import { Observable } from "rxjs";
 import type { OperatorFunction } from "rxjs";
 import type { MergeableAggregate } from "./aggregate.js";
-import type { Element, Watermark } from "./element.js";
+import type { Element } from "./element.js";
 import { late } from "./element.js";
 import type { Origin, Record } from "./record.js";
 import type { WindowOutput } from "./tumbling-window.js";
@@ -12,6 +12,7 @@ import {
   alignDown,
   checkDuration,
   resolveWindowOptions,
+  subscribeEventTime,
   tooManyWindows,
   windowRecord,
 } from "./internal/window-support.js";
@@ -197,30 +198,12 @@ export function slidingWindow<T, A, R>(
         }
       };
 
-      const onWatermark = (e: Watermark): void => {
-        if (e.time <= watermark) return;
-        watermark = e.time;
-        windowQueue.drain(e.time, onWindowTime);
-        paneQueue.drain(e.time, onPaneTime);
-        subscriber.next(e);
+      const advance = (time: number): void => {
+        watermark = time;
+        windowQueue.drain(time, onWindowTime);
+        paneQueue.drain(time, onPaneTime);
       };
 
-      return source.subscribe({
-        next(e) {
-          try {
-            if ((e as { kind?: unknown }).kind === "watermark")
-              onWatermark(e as Watermark);
-            else onRecord(e as Record<T>);
-          } catch (error) {
-            subscriber.error(error);
-          }
-        },
-        error(error) {
-          subscriber.error(error);
-        },
-        complete() {
-          subscriber.complete();
-        },
-      });
+      return subscribeEventTime(source, subscriber, onRecord, advance);
     });
 }

@@ -1,3 +1,5 @@
+import type { Observable, Subscriber, Subscription } from "rxjs";
+import type { Element, Watermark } from "../element.js";
 import type { Firing, WindowOptions, WindowResult } from "../window-result.js";
 import type { AckHandle, Origin, Record } from "../record.js";
 import { SluiceError } from "../sluice-error.js";
@@ -74,4 +76,40 @@ export function tooManyWindows(operator: string, max: number): SluiceError {
 export function alignDown(x: number, step: number, offset: number): number {
   const r = (x - offset) % step;
   return r < 0 ? x - r - step : x - r;
+}
+
+/**
+ * Subscribes an event-time operator to its source, the loop every window operator shares:
+ * a record goes to `onRecord`; a watermark past the last one goes to `advance` (which fires
+ * what it passes) and is then forwarded; an older or equal watermark is dropped. A throw
+ * from either callback errors the output; the source's error and completion are passed on.
+ */
+export function subscribeEventTime<T>(
+  source: Observable<Element<T>>,
+  subscriber: Subscriber<Watermark>,
+  onRecord: (r: Record<T>) => void,
+  advance: (time: number) => void,
+): Subscription {
+  let watermark = -Infinity;
+  return source.subscribe({
+    next(e) {
+      try {
+        if ((e as { kind?: unknown }).kind === "watermark") {
+          const time = (e as Watermark).time;
+          if (time <= watermark) return;
+          watermark = time;
+          advance(time);
+          subscriber.next(e as Watermark);
+        } else onRecord(e as Record<T>);
+      } catch (error) {
+        subscriber.error(error);
+      }
+    },
+    error(error) {
+      subscriber.error(error);
+    },
+    complete() {
+      subscriber.complete();
+    },
+  });
 }
