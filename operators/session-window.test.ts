@@ -2,34 +2,17 @@ import { describe as group, expect, it } from "vitest";
 import { from, map } from "rxjs";
 import fc from "fast-check";
 import { sessionWindow } from "./session-window.js";
-import type { WindowOutput } from "./tumbling-window.js";
-import { counter, reducer } from "./aggregate.js";
+import { counter } from "./aggregate.js";
 import type { Element } from "./element.js";
 import { isLate, isRecord, watermark } from "./element.js";
-import { record } from "./record.js";
 import type { Record } from "./record.js";
 import { CommitTracker } from "./commit-tracker.js";
-import { describe, rec, testScheduler } from "./internal/event-time-testing.js";
+import { describe, rec } from "./internal/event-time-testing.js";
+import { runSync, sum, tracked, ts } from "./internal/testing/windows.js";
 import {
   outOfOrder,
   withBoundedWatermarks,
 } from "./internal/window-properties.js";
-
-const ts = () => testScheduler((a, b) => expect(a).toEqual(b));
-const sum = reducer((a: number, b: number) => a + b);
-
-function runSync<R>(
-  elements: readonly Element<number>[],
-  op: (
-    s: ReturnType<typeof from<Element<number>[]>>,
-  ) => ReturnType<typeof from<WindowOutput<number, R>[]>>,
-): WindowOutput<number, R>[] {
-  const out: WindowOutput<number, R>[] = [];
-  const _s = op(from(elements as Element<number>[])).subscribe((e) =>
-    out.push(e),
-  );
-  return out;
-}
 
 group("sessionWindow", () => {
   it("completes on an empty source with nothing emitted", () => {
@@ -160,14 +143,7 @@ group("sessionWindow", () => {
 
   it("carries the acks of merged sessions in the merged result", () => {
     const tracker = new CommitTracker("t", 0);
-    const mk = (offset: number, t: number) =>
-      record({
-        key: "k",
-        value: 1,
-        timestamp: t,
-        origin: { topic: "t", partition: 0, offset },
-        ack: tracker.track(offset),
-      });
+    const mk = (offset: number, t: number) => tracked(tracker, offset, t);
     const results: Record<unknown>[] = [];
     const _s = from([
       mk(0, 0),

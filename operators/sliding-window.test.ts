@@ -2,36 +2,25 @@ import { describe as group, expect, it } from "vitest";
 import { from, map } from "rxjs";
 import fc from "fast-check";
 import { slidingWindow } from "./sliding-window.js";
-import type { WindowOutput } from "./tumbling-window.js";
-import { counter, reducer } from "./aggregate.js";
+import { counter } from "./aggregate.js";
 import type { Element } from "./element.js";
 import { isLate, isRecord, watermark } from "./element.js";
-import { record } from "./record.js";
 import type { Record } from "./record.js";
 import { CommitTracker } from "./commit-tracker.js";
 import type { WindowResult } from "./window-result.js";
-import { describe, rec, testScheduler } from "./internal/event-time-testing.js";
+import { describe, rec } from "./internal/event-time-testing.js";
+import {
+  expectedLate,
+  runSync,
+  sum,
+  tracked,
+  ts,
+} from "./internal/testing/windows.js";
 import {
   finalResults,
   outOfOrder,
   withBoundedWatermarks,
 } from "./internal/window-properties.js";
-
-const ts = () => testScheduler((a, b) => expect(a).toEqual(b));
-const sum = reducer((a: number, b: number) => a + b);
-
-function runSync<R>(
-  elements: readonly Element<number>[],
-  op: (
-    s: ReturnType<typeof from<Element<number>[]>>,
-  ) => ReturnType<typeof from<WindowOutput<number, R>[]>>,
-): WindowOutput<number, R>[] {
-  const out: WindowOutput<number, R>[] = [];
-  const _s = op(from(elements as Element<number>[])).subscribe((e) =>
-    out.push(e),
-  );
-  return out;
-}
 
 group("slidingWindow", () => {
   it("completes on an empty source with nothing emitted", () => {
@@ -166,13 +155,7 @@ group("slidingWindow", () => {
     const tracker = new CommitTracker("t", 0);
     const results: Record<WindowResult<number>>[] = [];
     const _s = from([
-      record({
-        key: "k",
-        value: 1,
-        timestamp: 7,
-        origin: { topic: "t", partition: 0, offset: 0 },
-        ack: tracker.track(0),
-      }),
+      tracked(tracker, 0, 7),
       watermark(100),
     ] as Element<number>[])
       .pipe(
@@ -247,15 +230,7 @@ group("slidingWindow properties", () => {
           const elements: Element<number>[] = [];
           let max = -Infinity;
           items.forEach((it, offset) => {
-            elements.push(
-              record({
-                key: it.key,
-                value: it.value,
-                timestamp: it.ts,
-                origin: { topic: "t", partition: 0, offset },
-                ack: tracker.track(offset),
-              }),
-            );
+            elements.push(tracked(tracker, offset, it.ts, it.key, it.value));
             max = Math.max(max, it.ts);
             elements.push(watermark(max - bound - 1));
           });
@@ -272,15 +247,8 @@ group("slidingWindow properties", () => {
           );
           const lates = out.filter(isLate).map((e) => e.record);
           expect(new Set(lates).size).toBe(lates.length);
-          let wm = -Infinity;
-          const expectedLate: Record<number>[] = [];
-          for (const e of elements) {
-            if (isRecord(e)) {
-              if (Math.floor(e.timestamp / 3) * 3 + 9 - 1 + lateness <= wm)
-                expectedLate.push(e);
-            } else wm = Math.max(wm, e.time);
-          }
-          expect(lates).toEqual(expectedLate);
+          const lastEnd = (t: number) => Math.floor(t / 3) * 3 + 9;
+          expect(lates).toEqual(expectedLate(elements, lastEnd, lateness));
           for (const e of out) if (isRecord(e)) e.ack.ack();
           for (const r of lates) r.ack.ack();
           expect(tracker.committable).toBe(

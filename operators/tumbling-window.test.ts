@@ -2,8 +2,7 @@ import { describe as group, expect, it } from "vitest";
 import { from, map, Subject, tap } from "rxjs";
 import fc from "fast-check";
 import { tumblingWindow } from "./tumbling-window.js";
-import type { WindowOutput } from "./tumbling-window.js";
-import { counter, reducer } from "./aggregate.js";
+import { counter } from "./aggregate.js";
 import type { Element } from "./element.js";
 import { isLate, isRecord, watermark } from "./element.js";
 import { routeLate } from "./route-late.js";
@@ -11,28 +10,19 @@ import { record } from "./record.js";
 import type { Record } from "./record.js";
 import { CommitTracker } from "./commit-tracker.js";
 import type { WindowResult } from "./window-result.js";
-import { describe, rec, testScheduler } from "./internal/event-time-testing.js";
+import { describe, rec } from "./internal/event-time-testing.js";
+import {
+  expectedLate,
+  runSync,
+  sum,
+  tracked,
+  ts,
+} from "./internal/testing/windows.js";
 import {
   finalResults,
   outOfOrder,
   withBoundedWatermarks,
 } from "./internal/window-properties.js";
-
-const ts = () => testScheduler((a, b) => expect(a).toEqual(b));
-const sum = reducer((a: number, b: number) => a + b);
-
-function runSync<R>(
-  elements: readonly Element<number>[],
-  op: (
-    s: ReturnType<typeof from<Element<number>[]>>,
-  ) => ReturnType<typeof from<WindowOutput<number, R>[]>>,
-): WindowOutput<number, R>[] {
-  const out: WindowOutput<number, R>[] = [];
-  const _s6 = op(from(elements as Element<number>[])).subscribe((e) =>
-    out.push(e),
-  );
-  return out;
-}
 
 group("tumblingWindow", () => {
   it("completes on an empty source with nothing emitted", () => {
@@ -212,15 +202,7 @@ group("tumblingWindow", () => {
         if (isRecord(e)) results.push(e);
       });
     for (const offset of [0, 1, 2])
-      input.next(
-        record({
-          key: "k",
-          value: 1,
-          timestamp: offset,
-          origin: { topic: "t", partition: 0, offset },
-          ack: tracker.track(offset),
-        }),
-      );
+      input.next(tracked(tracker, offset, offset));
     input.next(watermark(5));
     expect(results).toEqual([]);
     expect(tracker.committable).toBeUndefined();
@@ -233,14 +215,7 @@ group("tumblingWindow", () => {
 
   it("makes inputs committable exactly when the result reflecting them is acked, late firings carrying the late record", () => {
     const tracker = new CommitTracker("t", 0);
-    const mk = (offset: number, ts: number) =>
-      record({
-        key: "k",
-        value: 1,
-        timestamp: ts,
-        origin: { topic: "t", partition: 0, offset },
-        ack: tracker.track(offset),
-      });
+    const mk = (offset: number, ts: number) => tracked(tracker, offset, ts);
     const results: Record<WindowResult<number>>[] = [];
     const lates: Record<number>[] = [];
     const _s3 = from([
@@ -370,15 +345,8 @@ group("tumblingWindow properties", () => {
           const lates = out.filter(isLate).map((e) => e.record);
           // each record produced exactly one update (or late element), and lates are the ones beyond lateness
           expect(updates + lates.length).toBe(items.length);
-          let wm = -Infinity;
-          const expectedLate: Record<number>[] = [];
-          for (const e of elements) {
-            if (isRecord(e)) {
-              const end = Math.floor(e.timestamp / size) * size + size;
-              if (end - 1 + lateness <= wm) expectedLate.push(e);
-            } else wm = Math.max(wm, e.time);
-          }
-          expect(lates).toEqual(expectedLate);
+          const lastEnd = (t: number) => Math.floor(t / size) * size + size;
+          expect(lates).toEqual(expectedLate(elements, lastEnd, lateness));
           const total = [...finalResults(out).values()].reduce(
             (a, b) => a + b,
             0,
