@@ -11,12 +11,12 @@ import type {
   KafkaConsumerClient,
   KafkaProducerClient,
   OffsetCommit,
-  PartitionOffsets,
   ProducedMessage,
   ProducerConfig,
   TopicSpec,
 } from "../client.js";
 import { classifyKafkaError } from "../classify.js";
+import { KafkaJsCompatibleAdminClient, topicConfigs } from "./compat-admin.js";
 import { byTopic, headersToStrings } from "./headers.js";
 
 const { KafkaJS: K } = confluent;
@@ -230,75 +230,16 @@ class ConfluentProducer implements KafkaProducerClient {
   }
 }
 
-class ConfluentAdmin implements KafkaAdminClient {
-  constructor(private readonly admin: KafkaJS.Admin) {}
-
-  connect(): Promise<void> {
-    return this.admin.connect();
-  }
-
-  async createTopics(topics: readonly TopicSpec[]): Promise<void> {
+class ConfluentAdmin extends KafkaJsCompatibleAdminClient<KafkaJS.Admin> {
+  override async createTopics(topics: readonly TopicSpec[]): Promise<void> {
     const existing = new Set(await this.admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t.topic));
     if (missing.length === 0) return;
     try {
-      await this.admin.createTopics({
-        topics: missing.map((t) => ({
-          topic: t.topic,
-          numPartitions: t.partitions,
-          replicationFactor: t.replicationFactor,
-          configEntries: Object.entries(t.config).map(([name, value]) => ({
-            name,
-            value,
-          })),
-        })),
-      });
+      await this.admin.createTopics({ topics: topicConfigs(missing) });
     } catch (error) {
       // Created meanwhile by someone else: that is what we wanted.
       if (classifyKafkaError(error).code !== "CONFLICT") throw error;
     }
-  }
-
-  async deleteTopics(topics: readonly string[]): Promise<void> {
-    if (topics.length === 0) return;
-    const existing = new Set(await this.admin.listTopics());
-    const present = topics.filter((t) => existing.has(t));
-    if (present.length > 0)
-      await this.admin.deleteTopics({ topics: present, timeout: 10_000 });
-  }
-
-  async topicOffsets(topic: string): Promise<readonly PartitionOffsets[]> {
-    const offsets = await this.admin.fetchTopicOffsets(topic);
-    return offsets
-      .map((o) => ({
-        partition: o.partition,
-        low: Number(o.low),
-        high: Number(o.high),
-      }))
-      .sort((a, b) => a.partition - b.partition);
-  }
-
-  async groupOffsets(
-    group: string,
-    topic: string,
-  ): Promise<readonly { partition: number; offset: number | undefined }[]> {
-    const [entry] = await this.admin.fetchOffsets({
-      groupId: group,
-      topics: [topic],
-    });
-    return (entry?.partitions ?? [])
-      .map((p) => ({
-        partition: p.partition,
-        offset: Number(p.offset) >= 0 ? Number(p.offset) : undefined,
-      }))
-      .sort((a, b) => a.partition - b.partition);
-  }
-
-  async deleteGroups(groups: readonly string[]): Promise<void> {
-    if (groups.length > 0) await this.admin.deleteGroups([...groups]);
-  }
-
-  disconnect(): Promise<void> {
-    return this.admin.disconnect();
   }
 }

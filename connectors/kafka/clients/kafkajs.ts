@@ -17,11 +17,11 @@ import type {
   KafkaConsumerClient,
   KafkaProducerClient,
   OffsetCommit,
-  PartitionOffsets,
   ProducedMessage,
   ProducerConfig,
   TopicSpec,
 } from "../client.js";
+import { KafkaJsCompatibleAdminClient, topicConfigs } from "./compat-admin.js";
 import { byTopic, groupByTopic, headersToStrings } from "./headers.js";
 
 const { Kafka: KafkaCtor, logLevel, PartitionAssigners } = kafkajs;
@@ -241,70 +241,13 @@ class KafkaJsProducer implements KafkaProducerClient {
   }
 }
 
-class KafkaJsAdmin implements KafkaAdminClient {
-  constructor(private readonly admin: Admin) {}
-
-  connect(): Promise<void> {
-    return this.admin.connect();
-  }
-
-  async createTopics(topics: readonly TopicSpec[]): Promise<void> {
+class KafkaJsAdmin extends KafkaJsCompatibleAdminClient<Admin> {
+  override async createTopics(topics: readonly TopicSpec[]): Promise<void> {
     if (topics.length === 0) return;
     // Resolves false for topics that already exist: creation is idempotent.
     await this.admin.createTopics({
       waitForLeaders: true,
-      topics: topics.map((t) => ({
-        topic: t.topic,
-        numPartitions: t.partitions,
-        replicationFactor: t.replicationFactor,
-        configEntries: Object.entries(t.config).map(([name, value]) => ({
-          name,
-          value,
-        })),
-      })),
+      topics: topicConfigs(topics),
     });
-  }
-
-  async deleteTopics(topics: readonly string[]): Promise<void> {
-    if (topics.length === 0) return;
-    const existing = new Set(await this.admin.listTopics());
-    const present = topics.filter((t) => existing.has(t));
-    if (present.length > 0)
-      await this.admin.deleteTopics({ topics: present, timeout: 10_000 });
-  }
-
-  async topicOffsets(topic: string): Promise<readonly PartitionOffsets[]> {
-    const offsets = await this.admin.fetchTopicOffsets(topic);
-    return offsets
-      .map((o) => ({
-        partition: o.partition,
-        low: Number(o.low),
-        high: Number(o.high),
-      }))
-      .sort((a, b) => a.partition - b.partition);
-  }
-
-  async groupOffsets(
-    group: string,
-    topic: string,
-  ): Promise<readonly { partition: number; offset: number | undefined }[]> {
-    const [entry] = await this.admin.fetchOffsets({
-      groupId: group,
-      topics: [topic],
-    });
-    return (entry?.partitions ?? [])
-      .map((p) => ({
-        partition: p.partition,
-        offset: Number(p.offset) >= 0 ? Number(p.offset) : undefined,
-      }))
-      .sort((a, b) => a.partition - b.partition);
-  }
-
-  async deleteGroups(groups: readonly string[]): Promise<void> {
-    if (groups.length > 0) await this.admin.deleteGroups([...groups]);
-  }
-
-  disconnect(): Promise<void> {
-    return this.admin.disconnect();
   }
 }
