@@ -1,11 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { firstValueFrom } from "rxjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CommitTrackerSnapshot } from "../../operators/commit-tracker.js";
 import type { DedupeStore } from "../../operators/dedupe.js";
 import { SluiceError } from "../../operators/sluice-error.js";
-import type { PartitionSnapshot } from "../../operators/state-backend.js";
 import { requireServices } from "../../stack/index.js";
+import { checkpointFixtures } from "../testing/checkpoints.js";
 import { waitFor } from "../testing/helpers.js";
 import { sinkConformance } from "../testing/sink-conformance.js";
 import { cassandraCheckpointStore } from "./checkpoint-store.js";
@@ -258,48 +257,23 @@ describe("cassandraDedupeStore", () => {
   });
 });
 
-const state = (count: number): PartitionSnapshot => ({
-  values: { count: [["user-1", count, null]] },
-  maps: { seen: [["user-1", [["m", true, 5]]]] },
-  timers: { event: [], processing: [["user-1", 7]] },
-});
-const offsets = (
-  topic: string,
-  partition: number,
-  committed: number,
-): CommitTrackerSnapshot => ({
-  topic,
-  partition,
-  committed,
-  doneAbove: [],
-});
+const { state, offsets, piece } = checkpointFixtures(
+  {
+    maps: { seen: [["user-1", [["m", true, 5]]]] },
+    timers: { event: [], processing: [["user-1", 7]] },
+  },
+  () => [],
+);
 
 describe("cassandraCheckpointStore", () => {
   it("round-trips the state and offsets of each partition", async () => {
     const store = cassandraCheckpointStore(client());
     expect(await store.loadCheckpoint("job", "orders", 0)).toBeUndefined();
     await store.saveCheckpoint("job", [
-      {
-        topic: "orders",
-        partition: 0,
-        state: state(1),
-        offsets: offsets("orders", 0, 10),
-      },
-      {
-        topic: "orders",
-        partition: 1,
-        state: state(2),
-        offsets: offsets("orders", 1, 20),
-      },
+      piece("orders", 0, 1, 10),
+      piece("orders", 1, 2, 20),
     ]);
-    await store.saveCheckpoint("job", [
-      {
-        topic: "orders",
-        partition: 0,
-        state: state(3),
-        offsets: offsets("orders", 0, 30),
-      },
-    ]);
+    await store.saveCheckpoint("job", [piece("orders", 0, 3, 30)]);
     expect(await store.loadCheckpoint("job", "orders", 0)).toMatchObject({
       state: state(3),
       offsets: offsets("orders", 0, 30),
@@ -315,22 +289,10 @@ describe("cassandraCheckpointStore", () => {
 
   it("writes nothing of a save whose batch fails, keeping the previous checkpoint", async () => {
     const store = cassandraCheckpointStore(client());
-    await store.saveCheckpoint("job-atomic", [
-      {
-        topic: "t",
-        partition: 0,
-        state: state(1),
-        offsets: offsets("t", 0, 5),
-      },
-    ]);
+    await store.saveCheckpoint("job-atomic", [piece("t", 0, 1, 5)]);
     const error = await store
       .saveCheckpoint("job-atomic", [
-        {
-          topic: "t",
-          partition: 0,
-          state: state(9),
-          offsets: offsets("t", 0, 99),
-        },
+        piece("t", 0, 9, 99),
         {
           topic: "t",
           partition: 2 ** 40,

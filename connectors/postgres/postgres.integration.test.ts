@@ -1,9 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CommitTrackerSnapshot } from "../../operators/commit-tracker.js";
 import { SluiceError } from "../../operators/sluice-error.js";
-import type { PartitionSnapshot } from "../../operators/state-backend.js";
 import { requireServices } from "../../stack/index.js";
+import { checkpointFixtures } from "../testing/checkpoints.js";
 import { sinkConformance } from "../testing/sink-conformance.js";
 import { postgresCheckpointStore } from "./checkpoint-store.js";
 import { postgresDeadLetters } from "./dead-letters.js";
@@ -182,21 +181,10 @@ describe("migratePostgres", () => {
   });
 });
 
-const state = (count: number): PartitionSnapshot => ({
-  values: { count: [["user-1", count, null]] },
-  maps: {},
-  timers: { event: [["user-1", 1_000]], processing: [] },
-});
-const offsets = (
-  topic: string,
-  partition: number,
-  committed: number,
-): CommitTrackerSnapshot => ({
-  topic,
-  partition,
-  committed,
-  doneAbove: [[committed + 2, committed + 4]],
-});
+const { state, offsets, piece } = checkpointFixtures(
+  { maps: {}, timers: { event: [["user-1", 1_000]], processing: [] } },
+  (committed) => [[committed + 2, committed + 4]],
+);
 
 describe("postgresCheckpointStore", () => {
   beforeAll(async () => {
@@ -207,27 +195,10 @@ describe("postgresCheckpointStore", () => {
     const store = postgresCheckpointStore(pool());
     expect(await store.loadCheckpoint("job-rt", "orders", 0)).toBeUndefined();
     await store.saveCheckpoint("job-rt", [
-      {
-        topic: "orders",
-        partition: 0,
-        state: state(1),
-        offsets: offsets("orders", 0, 10),
-      },
-      {
-        topic: "orders",
-        partition: 1,
-        state: state(2),
-        offsets: offsets("orders", 1, 20),
-      },
+      piece("orders", 0, 1, 10),
+      piece("orders", 1, 2, 20),
     ]);
-    await store.saveCheckpoint("job-rt", [
-      {
-        topic: "orders",
-        partition: 0,
-        state: state(3),
-        offsets: offsets("orders", 0, 30),
-      },
-    ]);
+    await store.saveCheckpoint("job-rt", [piece("orders", 0, 3, 30)]);
     const p0 = await store.loadCheckpoint("job-rt", "orders", 0);
     const p1 = await store.loadCheckpoint("job-rt", "orders", 1);
     expect(p0).toMatchObject({
@@ -249,28 +220,13 @@ describe("postgresCheckpointStore", () => {
   it("keeps the previous checkpoint of every partition when a save fails mid-transaction", async () => {
     const store = postgresCheckpointStore(pool());
     await store.saveCheckpoint("job-atomic", [
-      {
-        topic: "t",
-        partition: 0,
-        state: state(1),
-        offsets: offsets("t", 0, 5),
-      },
-      {
-        topic: "t",
-        partition: 1,
-        state: state(1),
-        offsets: offsets("t", 1, 5),
-      },
+      piece("t", 0, 1, 5),
+      piece("t", 1, 1, 5),
     ]);
     // The first upsert runs, the second fails in the server (integer out of range, 22003).
     const error = await store
       .saveCheckpoint("job-atomic", [
-        {
-          topic: "t",
-          partition: 0,
-          state: state(9),
-          offsets: offsets("t", 0, 99),
-        },
+        piece("t", 0, 9, 99),
         {
           topic: "t",
           partition: 2 ** 40,
