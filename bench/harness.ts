@@ -8,9 +8,20 @@ export interface Workload {
   readonly name: string;
   /** Records one run processes (for records/s). */
   readonly records: number;
+  /** Payload bytes one run moves (for MB/s, 1 MB = 2^20 bytes); omit where meaningless. */
+  readonly bytes?: number;
   /** A short note printed in the table (what the workload does). */
   readonly note?: string;
-  run(): Promise<void> | void;
+  /**
+   * One run. It may resolve to the seconds its measured part took (e.g. first to last
+   * record, leaving out a consumer group join); otherwise the whole call is timed.
+   */
+  run(): Promise<RunTiming | void> | RunTiming | void;
+}
+
+/** What a run may report about itself: the seconds of its measured part. */
+export interface RunTiming {
+  readonly seconds: number;
 }
 
 /** A suite: workloads measured in the same process, reported as ratios to `baseline`. */
@@ -20,6 +31,10 @@ export interface Suite {
   readonly workloads: readonly Workload[];
   /** Goals checked and printed after the table (figures for the note, never test assertions). */
   readonly goals?: readonly Goal[];
+  /** Runs once before the first workload (create topics, tables, seed data); untimed. */
+  setup?(): Promise<void>;
+  /** Runs once at the end, also after a failure (delete what `setup` and the runs created). */
+  teardown?(): Promise<void>;
 }
 
 /** A goal: a workload's records/s at least `minRecordsPerSec`, its ratio to the baseline at least `minRatio`. */
@@ -36,6 +51,8 @@ export interface WorkloadResult {
   readonly runs: readonly number[];
   /** Median records/s over the measured runs. */
   readonly recordsPerSec: number;
+  /** Median MB/s (2^20 bytes) when the workload declares its bytes. */
+  readonly mbPerSec?: number;
   readonly ratioToBaseline: number;
   /** CPU seconds (user + system) per run, median. */
   readonly cpuSecPerRun: number;
@@ -113,27 +130,33 @@ export async function runSuite(
   const peak = new Map<string, number>();
   const total = (runs + warmup) * suite.workloads.length;
   let done = 0;
-  for (let round = 0; round < warmup + runs; round++) {
-    for (const w of suite.workloads) {
-      const c0 = process.cpuUsage();
-      const t0 = process.hrtime.bigint();
-      await w.run();
-      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      const c1 = process.cpuUsage(c0);
-      done += 1;
-      options.onProgress?.(done, total, w.name);
-      if (round < warmup) continue;
-      (rates.get(w.name) ?? rates.set(w.name, []).get(w.name)!).push(
-        w.records / seconds,
-      );
-      (cpu.get(w.name) ?? cpu.set(w.name, []).get(w.name)!).push(
-        (c1.user + c1.system) / 1e6,
-      );
-      peak.set(
-        w.name,
-        Math.max(peak.get(w.name) ?? 0, process.memoryUsage().rss / 2 ** 20),
-      );
+  try {
+    await suite.setup?.();
+    for (let round = 0; round < warmup + runs; round++) {
+      for (const w of suite.workloads) {
+        const c0 = process.cpuUsage();
+        const t0 = process.hrtime.bigint();
+        const timing = await w.run();
+        const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+        const seconds = timing ? timing.seconds : wall;
+        const c1 = process.cpuUsage(c0);
+        done += 1;
+        options.onProgress?.(done, total, w.name);
+        if (round < warmup) continue;
+        (rates.get(w.name) ?? rates.set(w.name, []).get(w.name)!).push(
+          w.records / seconds,
+        );
+        (cpu.get(w.name) ?? cpu.set(w.name, []).get(w.name)!).push(
+          (c1.user + c1.system) / 1e6,
+        );
+        peak.set(
+          w.name,
+          Math.max(peak.get(w.name) ?? 0, process.memoryUsage().rss / 2 ** 20),
+        );
+      }
     }
+  } finally {
+    await suite.teardown?.();
   }
   const baseRate = median(rates.get(suite.baseline) ?? [Number.NaN]);
   const results = suite.workloads.map((w): WorkloadResult => {
@@ -145,6 +168,9 @@ export async function runSuite(
       records: w.records,
       runs: r.map((x) => Math.round(x)),
       recordsPerSec: Math.round(rate),
+      ...(w.bytes !== undefined
+        ? { mbPerSec: (rate * (w.bytes / w.records)) / 2 ** 20 }
+        : {}),
       ratioToBaseline: rate / baseRate,
       cpuSecPerRun: median(cpu.get(w.name)!),
       peakRssMb: Math.round(peak.get(w.name) ?? 0),
@@ -190,16 +216,17 @@ const fmt = (n: number): string =>
 
 /** A Markdown table of a suite's results, ratios against its baseline. */
 export function markdown(result: SuiteResult): string {
+  const mb = result.results.some((r) => r.mbPerSec !== undefined);
   const lines = [
     `### ${result.suite}`,
     "",
     `${result.machine.cpu}, ${result.machine.cores} cores, ${result.machine.memoryGb} GiB, Node ${result.machine.node}, commit ${result.machine.commit}; median of ${result.runsPerWorkload} runs after ${result.warmupRuns} warm-up runs, ${result.startedAt}.`,
     "",
-    `| workload | records/s | × ${result.baseline} | CPU s/run | peak RSS MB | what it does |`,
-    "|---|---:|---:|---:|---:|---|",
+    `| workload | records/s |${mb ? " MB/s |" : ""} × ${result.baseline} | CPU s/run | peak RSS MB | what it does |`,
+    `|---|---:|${mb ? "---:|" : ""}---:|---:|---:|---|`,
     ...result.results.map(
       (r) =>
-        `| ${r.name} | ${fmt(r.recordsPerSec)} | ${r.ratioToBaseline.toFixed(2)} | ${r.cpuSecPerRun.toFixed(2)} | ${r.peakRssMb} | ${r.note} |`,
+        `| ${r.name} | ${fmt(r.recordsPerSec)} |${mb ? ` ${r.mbPerSec === undefined ? "" : r.mbPerSec.toFixed(1)} |` : ""} ${r.ratioToBaseline.toFixed(2)} | ${r.cpuSecPerRun.toFixed(2)} | ${r.peakRssMb} | ${r.note} |`,
     ),
   ];
   if (result.goals.length > 0)

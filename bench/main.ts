@@ -1,4 +1,7 @@
 import { join } from "node:path";
+import { endpoints, requireServices } from "../stack/index.js";
+import type { Endpoints, ServiceName } from "../stack/index.js";
+import { connectorSuites, defaultConnectorBench } from "./connectors.js";
 import { markdown, runSuite, writeResults, type Suite } from "./harness.js";
 import { defaultOperatorBench, operatorSuite } from "./operators.js";
 
@@ -6,7 +9,10 @@ import { defaultOperatorBench, operatorSuite } from "./operators.js";
 export const SUITES: {
   readonly [name: string]: {
     readonly describe: string;
-    readonly make: (scale: number) => Suite;
+    /** Services the suite talks to; checked first, so a missing one fails with what to set. */
+    readonly requires?: readonly ServiceName[];
+    /** One suite, or several run one after the other (each with its own baseline). */
+    readonly make: (scale: number, env: Endpoints) => Suite | readonly Suite[];
   };
 } = {
   operators: {
@@ -16,6 +22,20 @@ export const SUITES: {
       operatorSuite({
         ...defaultOperatorBench,
         records: Math.round(defaultOperatorBench.records * scale),
+      }),
+  },
+  connectors: {
+    describe:
+      "Kafka produce and consume (kafkajs, confluent, memory log) against bare client loops, PostgreSQL and Cassandra sinks against COPY and plain driver loops (needs `sluice stack up`)",
+    requires: ["kafka", "postgres", "cassandra"],
+    make: (scale, env) =>
+      connectorSuites(env, {
+        ...defaultConnectorBench,
+        records: Math.max(
+          1_000,
+          Math.round(defaultConnectorBench.records * scale),
+        ),
+        rows: Math.max(500, Math.round(defaultConnectorBench.rows * scale)),
       }),
   },
 };
@@ -38,16 +58,24 @@ export async function runBench(
     throw new Error(
       `unknown benchmark suite "${suiteName}"; known: ${Object.keys(SUITES).join(", ")}`,
     );
-  const result = await runSuite(entry.make(options.scale), {
-    runs: options.runs,
-    warmup: options.warmup,
-    ...(onProgress ? { onProgress } : {}),
-  });
-  const paths = writeResults(result, options.out);
-  console.log("\n" + markdown(result));
-  console.log(
-    `results: ${paths.json}\n         ${paths.md}\n         ${paths.svg}`,
-  );
+  const env =
+    entry.requires !== undefined
+      ? await requireServices(entry.requires)
+      : endpoints();
+  const made = entry.make(options.scale, env);
+  const suites: readonly Suite[] = Array.isArray(made) ? made : [made as Suite];
+  for (const suite of suites) {
+    const result = await runSuite(suite, {
+      runs: options.runs,
+      warmup: options.warmup,
+      ...(onProgress ? { onProgress } : {}),
+    });
+    const paths = writeResults(result, options.out);
+    console.log("\n" + markdown(result));
+    console.log(
+      `results: ${paths.json}\n         ${paths.md}\n         ${paths.svg}`,
+    );
+  }
 }
 
 export const DEFAULT_RESULTS_DIR = join(process.cwd(), "bench", "results");
