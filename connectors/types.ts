@@ -49,6 +49,40 @@ export interface Source<T> {
   /** Number of records emitted and not yet settled. */
   readonly inFlight: number;
   close(): Promise<void>;
+  /**
+   * Optional: starts owned partitions from checkpointed offsets instead of the group's
+   * committed ones. For each snapshot the source reads from `committed` and skips the
+   * `doneAbove` offsets (`CommitTracker.restore`/`shouldSkip`); `committed: undefined`
+   * means "no checkpoint": start by the source's start policy (earliest/latest), ignoring
+   * the group's commit, because a checkpointed job's truth is its checkpoint store.
+   * Call it before the partition emits anything: pause the partition on its `assigned`
+   * event, restore, then resume. Throws `CONFLICT` for a partition not owned or with
+   * records in flight.
+   *
+   * @example
+   * ```ts
+   * source.pause([tp]);
+   * const piece = await store.loadCheckpoint(job, tp.topic, tp.partition);
+   * source.restore?.([piece?.offsets ?? { ...tp, committed: undefined, doneAbove: [] }]);
+   * source.resume([tp]);
+   * ```
+   */
+  restore?(snapshots: readonly CommitTrackerSnapshot[]): void;
+  /**
+   * Optional: registers a hook that the source awaits on revoke and on close after it has
+   * drained the partitions and before it commits and releases them, while `snapshot()`
+   * still reports them, so the runtime can checkpoint their state and offsets together.
+   * A hook that rejects does not stop the release (it must report its own failure).
+   * Returns a function that removes the hook.
+   *
+   * @example
+   * ```ts
+   * const remove = source.beforeRelease?.(async (partitions) => { await checkpoint(partitions); });
+   * ```
+   */
+  beforeRelease?(
+    hook: (partitions: readonly TopicPartition[]) => Promise<void>,
+  ): () => void;
 }
 
 /** One record to write: what a sink receives. */

@@ -28,7 +28,8 @@ const tpKey = (topic: string, partition: number): string =>
 interface PartitionState {
   readonly tp: TopicPartition;
   readonly key: string;
-  readonly tracker: CommitTracker;
+  /** Replaced by `restore()` before the partition emits anything. */
+  tracker: CommitTracker;
   /** Next offset to read from the log. */
   position: number;
   /** End offset when the partition was assigned (for `stopAtEnd`). */
@@ -98,6 +99,9 @@ export class MemorySource<T> implements Source<T> {
   private inFlightCount = 0;
   private readonly waiters = new Set<() => void>();
   private stopAppend: (() => void) | undefined;
+  private readonly releaseHooks = new Set<
+    (partitions: readonly TopicPartition[]) => Promise<void>
+  >();
 
   constructor(
     private readonly log: MemoryLog,
@@ -194,6 +198,63 @@ export class MemorySource<T> implements Source<T> {
     return [...this.partitions.values()].map((ps) => ps.tracker.snapshot());
   }
 
+  /**
+   * Starts owned partitions from checkpointed offsets (see {@link Source.restore}): the
+   * read position moves to `committed` (or the `startFrom` end without one, ignoring the
+   * group's commit) and a fresh tracker skips the `doneAbove` offsets.
+   */
+  restore(snapshots: readonly CommitTrackerSnapshot[]): void {
+    for (const s of snapshots) {
+      const ps = this.partitions.get(tpKey(s.topic, s.partition));
+      if (ps === undefined || ps.dropped || ps.revoking)
+        throw new SluiceError(
+          "CONFLICT",
+          `${this.name}: cannot restore ${s.topic}[${s.partition}]: partition not owned`,
+          { context: { topic: s.topic, partition: s.partition } },
+        );
+      if (ps.inFlight > 0 || ps.pending.size > 0)
+        throw new SluiceError(
+          "CONFLICT",
+          `${this.name}: cannot restore ${s.topic}[${s.partition}]: records already in flight`,
+          { context: { topic: s.topic, partition: s.partition } },
+        );
+    }
+    for (const s of snapshots) {
+      const ps = this.partitions.get(tpKey(s.topic, s.partition))!;
+      const start = this.log.startOffset(s.topic, s.partition);
+      ps.position =
+        s.committed !== undefined
+          ? Math.max(s.committed, start)
+          : this.options.startFrom === "earliest"
+            ? start
+            : this.log.endOffset(s.topic, s.partition);
+      const tracker = new CommitTracker(s.topic, s.partition);
+      tracker.restore(s);
+      ps.tracker = tracker;
+    }
+    this.schedulePump();
+  }
+
+  /** Registers a hook awaited after the drain of a revoke or close (see {@link Source.beforeRelease}). */
+  beforeRelease(
+    hook: (partitions: readonly TopicPartition[]) => Promise<void>,
+  ): () => void {
+    this.releaseHooks.add(hook);
+    return () => this.releaseHooks.delete(hook);
+  }
+
+  private async runReleaseHooks(
+    partitions: readonly TopicPartition[],
+  ): Promise<void> {
+    for (const hook of [...this.releaseHooks]) {
+      try {
+        await hook(partitions);
+      } catch {
+        // The hook reports its own failure; the rebalance goes on (Source.beforeRelease).
+      }
+    }
+  }
+
   commit(): Promise<void> {
     try {
       this.commitPartitions([...this.partitions.values()]);
@@ -286,6 +347,8 @@ export class MemorySource<T> implements Source<T> {
     // Tell the job first: it may flush keyed state or windows, which settles their records.
     this.events.next({ type: "revoked", partitions });
     await this.drain(() => states.every((ps) => ps.inFlight === 0));
+    if (!this.crashed && states.length > 0)
+      await this.runReleaseHooks(states.map((ps) => ps.tp));
     if (!this.crashed) this.commitQuietly(states);
     for (const ps of states) this.release(ps);
     this.checkEnd();
@@ -319,6 +382,10 @@ export class MemorySource<T> implements Source<T> {
     }
     if (this.memberId !== undefined && !this.crashed) {
       await this.drain(() => this.inFlightCount === 0);
+      if (!this.crashed && this.partitions.size > 0)
+        await this.runReleaseHooks(
+          [...this.partitions.values()].map((ps) => ps.tp),
+        );
       const states = [...this.partitions.values()];
       this.commitQuietly(states);
       if (states.length > 0)
