@@ -6,9 +6,6 @@ import type { FetchedMessage } from "./client.js";
 
 // What the Kafka source keeps per partition and per fetched batch. Internal to the source.
 
-export const tpKey = (topic: string, partition: number): string =>
-  `${topic}\u0000${partition}`;
-
 export interface PartitionState<T> {
   readonly tp: TopicPartition;
   readonly key: string;

@@ -17,10 +17,13 @@ import { toKafkaError } from "./classify.js";
 import { deadLetterMessage } from "./dead-letter.js";
 import { OffsetCommitter } from "./source-commit.js";
 import { closedError, decodeError } from "./errors.js";
-import { RecordAck, tpKey } from "./source-state.js";
+import { RecordAck } from "./source-state.js";
+import { tpKey } from "../internal/partition-key.js";
 import type { BatchState, Entry, PartitionState } from "./source-state.js";
 import { KafkaSourceMetrics } from "./metrics.js";
 import { resolveKafkaSourceOptions } from "./options.js";
+import { SettleWaiters } from "../internal/settle-waiters.js";
+import { UserPauses } from "../internal/user-pauses.js";
 import type {
   KafkaSourceOptions,
   ResolvedKafkaSourceOptions,
@@ -43,15 +46,14 @@ export class KafkaSource<T> implements Source<T> {
   private running: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private readonly partitions = new Map<string, PartitionState<T>>();
-  private readonly pausedByUser = new Set<string>();
-  private pausedAll = false;
+  private readonly pauses = new UserPauses();
   private backpressured = false;
   /** Partitions the client has paused, by key. */
   private readonly clientPaused = new Map<string, TopicPartition>();
   private subscriber: Subscriber<Record<T>> | undefined;
   private readonly events = new Subject<AssignmentEvent>();
   private inFlightCount = 0;
-  private readonly waiters = new Set<() => void>();
+  private readonly waiters = new SettleWaiters();
   private commitTimer: NodeJS.Timeout | undefined;
   private readonly committer: OffsetCommitter<T>;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -128,20 +130,12 @@ export class KafkaSource<T> implements Source<T> {
   }
 
   pause(partitions?: readonly TopicPartition[]): void {
-    if (partitions === undefined) this.pausedAll = true;
-    else
-      for (const tp of partitions)
-        this.pausedByUser.add(tpKey(tp.topic, tp.partition));
+    this.pauses.pause(partitions);
     this.syncPause();
   }
 
   resume(partitions?: readonly TopicPartition[]): void {
-    if (partitions === undefined) {
-      this.pausedAll = false;
-      this.pausedByUser.clear();
-    } else
-      for (const tp of partitions)
-        this.pausedByUser.delete(tpKey(tp.topic, tp.partition));
+    this.pauses.resume(partitions);
     this.syncPause();
     this.wake();
   }
@@ -313,18 +307,9 @@ export class KafkaSource<T> implements Source<T> {
     done: () => boolean,
     timeoutMs = this.options.drainTimeoutMs,
   ): Promise<void> {
-    if (done()) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const finish = (): void => {
-        this.waiters.delete(check);
-        clearTimeout(timer);
-        resolve();
-      };
-      const check = (): void => {
-        if (done()) finish();
-      };
-      const timer = setTimeout(finish, timeoutMs);
-      this.waiters.add(check);
+    return this.waiters.until(done, (fire) => {
+      const timer = setTimeout(fire, timeoutMs);
+      return () => clearTimeout(timer);
     });
   }
 
@@ -358,9 +343,9 @@ export class KafkaSource<T> implements Source<T> {
       this.subscriber === undefined ||
       this.closing !== undefined ||
       this.backpressured ||
-      this.pausedAll ||
+      this.pauses.allPaused ||
       ps.revoking ||
-      this.pausedByUser.has(ps.key)
+      this.pauses.has(ps.key)
     );
   }
 
@@ -373,7 +358,7 @@ export class KafkaSource<T> implements Source<T> {
   }
 
   private wake(): void {
-    for (const waiter of [...this.waiters]) waiter();
+    this.waiters.wake();
   }
 
   /** Emits what fits of a fetched batch and resolves exactly that; the rest is fetched again. */
@@ -433,7 +418,9 @@ export class KafkaSource<T> implements Source<T> {
   private held(): boolean {
     return (
       this.closing === undefined &&
-      (this.backpressured || this.pausedAll || this.subscriber === undefined)
+      (this.backpressured ||
+        this.pauses.allPaused ||
+        this.subscriber === undefined)
     );
   }
 

@@ -4,6 +4,7 @@ import type { TopicPartition } from "../types.js";
 import { assign } from "./assignor.js";
 import type { AssignmentStrategy } from "./assignor.js";
 import { commitRejected, topicNotFound } from "./errors.js";
+import { tpKey } from "../internal/partition-key.js";
 import { partitionForKey } from "./partitioner.js";
 
 /** One record stored in the memory log. */
@@ -78,8 +79,6 @@ class Group {
   generation = 0;
 }
 
-const tpKey = (topic: string, partition: number): string =>
-  `${topic}\u0000${partition}`;
 const has = (list: readonly TopicPartition[], tp: TopicPartition): boolean =>
   list.some((x) => x.topic === tp.topic && x.partition === tp.partition);
 

@@ -13,6 +13,9 @@ import { record } from "../../operators/record.js";
 import type { AckHandle, Record } from "../../operators/record.js";
 import { SluiceError, toSluiceError } from "../../operators/sluice-error.js";
 import type { AssignmentEvent, Source, TopicPartition } from "../types.js";
+import { tpKey } from "../internal/partition-key.js";
+import { SettleWaiters } from "../internal/settle-waiters.js";
+import { UserPauses } from "../internal/user-pauses.js";
 import { closedError, memberCrashed } from "./errors.js";
 import type { LogRecord, MemoryLog } from "./log.js";
 import { resolveMemorySourceOptions } from "./options.js";
@@ -20,9 +23,6 @@ import type {
   MemorySourceOptions,
   ResolvedMemorySourceOptions,
 } from "./options.js";
-
-const tpKey = (topic: string, partition: number): string =>
-  `${topic}\u0000${partition}`;
 
 /** What the source knows about one partition it owns. */
 interface PartitionState {
@@ -88,8 +88,7 @@ export class MemorySource<T> implements Source<T> {
   private joined = false;
   private crashed = false;
   private readonly partitions = new Map<string, PartitionState>();
-  private readonly pausedPartitions = new Set<string>();
-  private pausedAll = false;
+  private readonly pauses = new UserPauses();
   private backpressured = false;
   private subscriber: Subscriber<Record<T>> | undefined;
   private pumpScheduled = false;
@@ -97,7 +96,7 @@ export class MemorySource<T> implements Source<T> {
   private readonly timers = new Subscription();
   private readonly events = new Subject<AssignmentEvent>();
   private inFlightCount = 0;
-  private readonly waiters = new Set<() => void>();
+  private readonly waiters = new SettleWaiters();
   private stopAppend: (() => void) | undefined;
   private readonly releaseHooks = new Set<
     (partitions: readonly TopicPartition[]) => Promise<void>
@@ -178,19 +177,11 @@ export class MemorySource<T> implements Source<T> {
   }
 
   pause(partitions?: readonly TopicPartition[]): void {
-    if (partitions === undefined) this.pausedAll = true;
-    else
-      for (const tp of partitions)
-        this.pausedPartitions.add(tpKey(tp.topic, tp.partition));
+    this.pauses.pause(partitions);
   }
 
   resume(partitions?: readonly TopicPartition[]): void {
-    if (partitions === undefined) {
-      this.pausedAll = false;
-      this.pausedPartitions.clear();
-    } else
-      for (const tp of partitions)
-        this.pausedPartitions.delete(tpKey(tp.topic, tp.partition));
+    this.pauses.resume(partitions);
     this.schedulePump();
   }
 
@@ -361,7 +352,7 @@ export class MemorySource<T> implements Source<T> {
     for (const ps of this.partitions.values()) ps.dropped = true;
     this.partitions.clear();
     this.inFlightCount = 0;
-    for (const waiter of [...this.waiters]) waiter();
+    this.waiters.wake();
     const subscriber = this.subscriber;
     this.subscriber = undefined;
     subscriber?.error(memberCrashed(this.memberId ?? "?"));
@@ -439,25 +430,16 @@ export class MemorySource<T> implements Source<T> {
 
   /** Resolves when `done()` holds (checked on every settle) or after `drainTimeoutMs`. */
   private drain(done: () => boolean): Promise<void> {
-    if (done() || this.crashed) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const timer = new Subscription();
-      let finished = false;
-      const finish = (): void => {
-        if (finished) return;
-        finished = true;
-        this.waiters.delete(check);
-        timer.unsubscribe();
-        resolve();
-      };
-      const check = (): void => {
-        if (done() || this.crashed) finish();
-      };
-      this.waiters.add(check);
-      timer.add(
-        this.options.scheduler.schedule(finish, this.options.drainTimeoutMs),
-      );
-    });
+    return this.waiters.until(
+      () => done() || this.crashed,
+      (fire) => {
+        const timer = this.options.scheduler.schedule(
+          fire,
+          this.options.drainTimeoutMs,
+        );
+        return () => timer.unsubscribe();
+      },
+    );
   }
 
   private settled(
@@ -479,7 +461,7 @@ export class MemorySource<T> implements Source<T> {
     else if (!ps.revoking && this.closing === undefined)
       this.scheduleRedelivery(ps, offset);
     this.relieve();
-    for (const waiter of [...this.waiters]) waiter();
+    this.waiters.wake();
   }
 
   private relieve(): void {
@@ -534,11 +516,11 @@ export class MemorySource<T> implements Source<T> {
       this.closing === undefined &&
       !this.crashed &&
       !this.backpressured &&
-      !this.pausedAll &&
+      !this.pauses.allPaused &&
       !ps.revoking &&
       !ps.dropped &&
       !ps.capped &&
-      !this.pausedPartitions.has(ps.key)
+      !this.pauses.has(ps.key)
     );
   }
 
