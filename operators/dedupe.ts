@@ -10,7 +10,6 @@ import {
   Subscription,
   take,
   throwError,
-  timeout,
   timer,
   type OperatorFunction,
   type SchedulerLike,
@@ -18,6 +17,7 @@ import {
 import { countedAck } from "./internal/counted-ack.js";
 import { laneExecutor, type Ordering } from "./internal/lane-executor.js";
 import { positiveInteger, positiveNumber } from "./internal/options.js";
+import { timeoutAfter } from "./internal/timeout.js";
 import type { Outcome } from "./outcome.js";
 import type { PressureGauge } from "./pressure-gauge.js";
 import type { Record } from "./record.js";
@@ -169,21 +169,7 @@ export function dedupe<T>(options: DedupeOptions<T>): DedupeOperator<T> {
         });
 
   const withTimeout = <V>(call: Observable<V>, what: string): Observable<V> =>
-    call.pipe(
-      timeout({
-        first: timeoutMs,
-        scheduler,
-        with: () =>
-          throwError(
-            () =>
-              new SluiceError(
-                "TIMEOUT",
-                `dedupe store ${what} took longer than ${timeoutMs} ms`,
-                { retryable: true },
-              ),
-          ),
-      }),
-    );
+    call.pipe(timeoutAfter(timeoutMs, scheduler, `dedupe store ${what}`));
 
   type Verdict = {
     readonly id: string;

@@ -3,13 +3,13 @@ import {
   defer,
   retry,
   throwError,
-  timeout,
   timer,
   type Observable,
   type SchedulerLike,
 } from "rxjs";
 import { positiveInteger, positiveNumber } from "./internal/options.js";
 import { seededRandom } from "./internal/random.js";
+import { timeoutAfter } from "./internal/timeout.js";
 import type { Record } from "./record.js";
 import type { RetryBudget } from "./retry-budget.js";
 import { SluiceError, toSluiceError } from "./sluice-error.js";
@@ -105,19 +105,7 @@ export function retryWithBackoff<T, R>(
       let attempt = defer(() => step(record));
       if (attemptTimeoutMs !== undefined) {
         attempt = attempt.pipe(
-          timeout({
-            first: attemptTimeoutMs,
-            scheduler,
-            with: () =>
-              throwError(
-                () =>
-                  new SluiceError(
-                    "TIMEOUT",
-                    `attempt took longer than ${attemptTimeoutMs} ms`,
-                    { retryable: true },
-                  ),
-              ),
-          }),
+          timeoutAfter(attemptTimeoutMs, scheduler, "attempt"),
         );
       }
       return attempt.pipe(

@@ -3,8 +3,6 @@ import {
   Observable,
   Subscription,
   take,
-  throwError,
-  timeout,
   type OperatorFunction,
   type SchedulerLike,
 } from "rxjs";
@@ -14,6 +12,7 @@ import { derive, type Record } from "../record.js";
 import { SluiceError, toSluiceError, type Stage } from "../sluice-error.js";
 import { countedAck } from "./counted-ack.js";
 import { Queue } from "./queue.js";
+import { timeoutAfter } from "./timeout.js";
 
 /** How records are lined up: per key, per origin partition, or not at all. */
 export type Ordering = "key" | "partition" | "unordered";
@@ -67,6 +66,7 @@ export function laneExecutor<T, R>(
     park,
     name,
   } = options;
+  const stepName = `${name} step`;
   return (source) =>
     new Observable<Outcome<T, R>>((subscriber) => {
       const lanes = new Map<unknown, Lane<T>>();
@@ -110,22 +110,9 @@ export function laneExecutor<T, R>(
         let call = defer(() => step(r)).pipe(take(1));
         if (timeoutMs !== undefined) {
           call = call.pipe(
-            timeout({
-              first: timeoutMs,
-              scheduler,
-              with: () =>
-                throwError(
-                  () =>
-                    new SluiceError(
-                      "TIMEOUT",
-                      `${name} step took longer than ${timeoutMs} ms`,
-                      {
-                        retryable: true,
-                        context: contextOf(r, stage),
-                      },
-                    ),
-                ),
-            }),
+            timeoutAfter(timeoutMs, scheduler, stepName, () =>
+              contextOf(r, stage),
+            ),
           );
         }
         const finish = (outcome: Outcome<T, R>): void => {
