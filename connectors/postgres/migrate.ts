@@ -11,6 +11,11 @@ export interface MigrateOptions {
   readonly schema?: string;
   /** Version table inside the schema. Default `sluice_migrations`. */
   readonly versionTable?: string;
+  /**
+   * Folder of numbered `NNN.do.name.sql` files (a pipeline's own migrations). Default: this
+   * connector's `migrations/` (the runtime's tables).
+   */
+  readonly directory?: string | URL;
 }
 
 /** What a migration run did. */
@@ -42,6 +47,12 @@ export async function migratePostgres(
 ): Promise<MigrationResult> {
   const schema = options.schema ?? db.options.schema;
   const versionTable = options.versionTable ?? "sluice_migrations";
+  const directory =
+    options.directory === undefined
+      ? MIGRATIONS
+      : options.directory instanceof URL
+        ? fileURLToPath(options.directory)
+        : options.directory;
   // postgrator quotes the version table without escaping: only plain names get through.
   if (!IDENTIFIER.test(schema))
     throw fieldError(
@@ -62,7 +73,7 @@ export async function migratePostgres(
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
     const postgrator = new Postgrator({
       driver: "pg",
-      migrationPattern: `${MIGRATIONS}*.sql`,
+      migrationPattern: `${directory.endsWith("/") ? directory : `${directory}/`}*.sql`,
       schemaTable: `${schema}.${versionTable}`,
       validateChecksums: true,
       execQuery: (query) => client.query(query),
