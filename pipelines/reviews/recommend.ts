@@ -7,7 +7,8 @@
  * rated several sci-fi films highly gets sci-fi — where collaborative filtering needs many
  * overlapping users before it says anything, and it is cheap to keep per user in keyed
  * state. Candidates are ranked by the user's affinity to their genres plus the movie's
- * shrunk average rating (a Bayesian average, so one 5-star review does not top the chart).
+ * shrunk average rating (a Bayesian average, so one 5-star review does not top the chart;
+ * an unrated movie of the catalogue counts as average).
  *
  * The model is idempotent: it keeps the latest rating per (user, movie) by review version,
  * so a duplicate or a replay of the whole topic from offset 0 leaves it unchanged.
@@ -81,6 +82,30 @@ export class TasteModel {
   private readonly movies = new Map<number, MovieInfo>();
   private globalSum = 0;
   private globalCount = 0;
+
+  /** Makes movies known before anyone rated them (the catalogue), so they can be recommended. */
+  addMovies(
+    movies: readonly {
+      readonly movieId: number;
+      readonly title: string;
+      readonly genres: readonly string[];
+    }[],
+  ): void {
+    for (const m of movies) {
+      const known = this.movies.get(m.movieId);
+      if (known === undefined)
+        this.movies.set(m.movieId, {
+          title: m.title,
+          genres: m.genres,
+          sum: 0,
+          count: 0,
+        });
+      else {
+        known.title = m.title;
+        known.genres = m.genres;
+      }
+    }
+  }
 
   /** Applies one rating; returns false when it changed nothing (a duplicate or an older version). */
   apply(e: RatingEvent): boolean {
@@ -160,7 +185,7 @@ export class TasteModel {
       this.globalCount === 0 ? 3 : this.globalSum / this.globalCount;
     const scored: Recommended[] = [];
     for (const [movieId, m] of this.movies) {
-      if (rated.has(movieId) || m.count === 0) continue;
+      if (rated.has(movieId)) continue;
       const quality =
         (m.sum + QUALITY_PRIOR * globalMean) / (m.count + QUALITY_PRIOR);
       let best: [string, number] | undefined;
@@ -174,8 +199,10 @@ export class TasteModel {
       const score = quality + 2 * fit;
       const reason =
         best !== undefined && best[1] > 0.1
-          ? `you rate ${best[0]} films ${best[1].toFixed(1)} above your average; rated ${(m.sum / m.count).toFixed(1)} by ${m.count} users`
-          : `rated ${(m.sum / m.count).toFixed(1)} by ${m.count} users`;
+          ? `you rate ${best[0]} films ${best[1].toFixed(1)} above your average${m.count > 0 ? `; rated ${(m.sum / m.count).toFixed(1)} by ${m.count} users` : ""}`
+          : m.count > 0
+            ? `rated ${(m.sum / m.count).toFixed(1)} by ${m.count} users`
+            : "new in the catalogue";
       scored.push({
         movieId,
         title: m.title,
