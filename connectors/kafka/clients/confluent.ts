@@ -5,7 +5,6 @@ import type {
   ConnectionConfig,
   ConsumerConfig,
   ConsumerHooks,
-  FetchedMessage,
   KafkaAdminClient,
   KafkaClient,
   KafkaConsumerClient,
@@ -17,7 +16,8 @@ import type {
 } from "../client.js";
 import { classifyKafkaError } from "../classify.js";
 import { KafkaJsCompatibleAdminClient, topicConfigs } from "./compat-admin.js";
-import { byTopic, headersToStrings } from "./headers.js";
+import { fetchedBatch } from "./compat-batch.js";
+import { byTopic } from "./headers.js";
 
 const { KafkaJS: K } = confluent;
 
@@ -129,20 +129,7 @@ class ConfluentConsumer implements KafkaConsumerClient {
     await consumer.run({
       eachBatchAutoResolve: false,
       eachBatch: async (payload) => {
-        const { batch } = payload;
-        const messages: FetchedMessage[] = batch.messages.map((m) => ({
-          offset: Number(m.offset),
-          key: m.key ?? null,
-          value: m.value ?? null,
-          timestamp: Number(m.timestamp),
-          headers: headersToStrings(m.headers),
-        }));
-        await hooks.onBatch({
-          topic: batch.topic,
-          partition: batch.partition,
-          messages,
-          resolve: (offset) => payload.resolveOffset(String(offset)),
-        });
+        await hooks.onBatch(fetchedBatch(payload));
       },
     });
   }

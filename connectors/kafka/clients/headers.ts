@@ -1,4 +1,5 @@
-type HeaderValue = Buffer | string | undefined | null;
+/** A header value as the drivers hand it over. @internal */
+export type HeaderValue = Buffer | string | undefined | null;
 
 /**
  * Header values as strings, whatever the driver hands over: buffers as UTF-8, a repeated

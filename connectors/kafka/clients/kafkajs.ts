@@ -11,7 +11,6 @@ import type {
   ConnectionConfig,
   ConsumerConfig,
   ConsumerHooks,
-  FetchedMessage,
   KafkaAdminClient,
   KafkaClient,
   KafkaConsumerClient,
@@ -22,7 +21,8 @@ import type {
   TopicSpec,
 } from "../client.js";
 import { KafkaJsCompatibleAdminClient, topicConfigs } from "./compat-admin.js";
-import { byTopic, groupByTopic, headersToStrings } from "./headers.js";
+import { fetchedBatch } from "./compat-batch.js";
+import { byTopic, groupByTopic } from "./headers.js";
 
 const { Kafka: KafkaCtor, logLevel, PartitionAssigners } = kafkajs;
 
@@ -149,20 +149,7 @@ class KafkaJsConsumer implements KafkaConsumerClient {
       partitionsConsumedConcurrently: 1,
       eachBatch: async (payload: EachBatchPayload) => {
         await this.revoking;
-        const { batch } = payload;
-        const messages: FetchedMessage[] = batch.messages.map((m) => ({
-          offset: Number(m.offset),
-          key: m.key ?? null,
-          value: m.value ?? null,
-          timestamp: Number(m.timestamp),
-          headers: headersToStrings(m.headers),
-        }));
-        await hooks.onBatch({
-          topic: batch.topic,
-          partition: batch.partition,
-          messages,
-          resolve: (offset) => payload.resolveOffset(String(offset)),
-        });
+        await hooks.onBatch(fetchedBatch(payload));
       },
     });
   }

@@ -1,0 +1,48 @@
+import type { FetchedBatch, FetchedMessage } from "../client.js";
+import { headersToStrings } from "./headers.js";
+import type { HeaderValue } from "./headers.js";
+
+/**
+ * The part of an `eachBatch` payload that kafkajs and @confluentinc/kafka-javascript (its
+ * KafkaJS-compatible API) hand over alike.
+ * @internal
+ */
+export interface KafkaJsCompatibleBatchPayload {
+  readonly batch: {
+    readonly topic: string;
+    readonly partition: number;
+    readonly messages: readonly {
+      readonly offset: string;
+      readonly key?: Buffer | null;
+      readonly value: Buffer | null;
+      readonly timestamp: string;
+      readonly headers?: {
+        readonly [name: string]: HeaderValue | readonly HeaderValue[];
+      };
+    }[];
+  };
+  resolveOffset(offset: string): void;
+}
+
+/**
+ * A driver's `eachBatch` payload as the {@link FetchedBatch} the source takes.
+ * @internal
+ */
+export function fetchedBatch(
+  payload: KafkaJsCompatibleBatchPayload,
+): FetchedBatch {
+  const { batch } = payload;
+  const messages: FetchedMessage[] = batch.messages.map((m) => ({
+    offset: Number(m.offset),
+    key: m.key ?? null,
+    value: m.value ?? null,
+    timestamp: Number(m.timestamp),
+    headers: headersToStrings(m.headers),
+  }));
+  return {
+    topic: batch.topic,
+    partition: batch.partition,
+    messages,
+    resolve: (offset) => payload.resolveOffset(String(offset)),
+  };
+}
