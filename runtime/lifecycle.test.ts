@@ -1,0 +1,205 @@
+import { EventEmitter } from "node:events";
+import { lastValueFrom } from "rxjs";
+import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { Counter } from "prom-client";
+import { keyedProcess } from "../operators/keyed-process.js";
+import { memoryStateBackend } from "../operators/memory-state-backend.js";
+import { MemoryLog } from "../connectors/memory/log.js";
+import { memorySource } from "../connectors/memory/source.js";
+import { defineJob } from "./job.js";
+import { runJob } from "./lifecycle.js";
+import { memoryCheckpointStore } from "./memory-checkpoint-store.js";
+import { COUNT, waitUntil } from "./testing/count-job.js";
+
+class Lines {
+  readonly lines: Record<string, unknown>[] = [];
+  write(line: string): void {
+    this.lines.push(JSON.parse(line) as Record<string, unknown>);
+  }
+}
+
+function countJob(log: MemoryLog, onRun?: () => void) {
+  return defineJob({
+    name: "test-count",
+    config: z.object({ topic: z.string().default("events") }),
+    async run(ctx) {
+      onRun?.();
+      const state = memoryStateBackend();
+      const source = ctx.addSource(
+        memorySource<number>(log, { group: "g", topics: [ctx.config.topic] }),
+        { state },
+      );
+      const counted = new Counter({
+        name: "test_counted_total",
+        help: "Records counted.",
+        registers: [ctx.metrics],
+      });
+      const done = lastValueFrom(
+        source.records().pipe(
+          keyedProcess<number, never>({
+            backend: state,
+            process: (_r, k) => {
+              const c = k.state(COUNT);
+              c.update((c.value() ?? 0) + 1);
+              counted.inc();
+            },
+          }),
+        ),
+        { defaultValue: undefined },
+      );
+      ctx.ready();
+      await done;
+    },
+  });
+}
+
+const env = { SLUICE_CHECKPOINT_INTERVAL_MS: "0" };
+const emitters: EventEmitter[] = [];
+function signals(): EventEmitter {
+  const e = new EventEmitter();
+  emitters.push(e);
+  return e;
+}
+afterEach(() => {
+  for (const e of emitters.splice(0)) e.removeAllListeners();
+});
+
+function events(n: number): MemoryLog {
+  const log = new MemoryLog();
+  log.createTopic("events", { partitions: 2 });
+  for (let i = 0; i < n; i++)
+    log.append("events", { key: `k${i % 5}`, value: i });
+  return log;
+}
+
+describe("runJob", () => {
+  it("serves readiness, health and metrics, and on SIGTERM drains, checkpoints and exits 0", async () => {
+    const log = events(100);
+    const store = memoryCheckpointStore();
+    const out = new Lines();
+    const sig = signals();
+    const run = await runJob(countJob(log), {
+      env,
+      port: 0,
+      signals: sig,
+      checkpointStore: store,
+      logDestination: out,
+      exit: () => {
+        throw new Error("must not exit hard");
+      },
+    });
+    const base = `http://127.0.0.1:${run.port}`;
+    await waitUntil(() => run.readiness().ready, 5_000, "readiness");
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ ready: true });
+    const health = await fetch(`${base}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: "ok" });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(
+      /process_cpu_user_seconds_total\{job="test-count"\}/,
+    );
+    expect(metrics).toMatch(/test_counted_total\{job="test-count"\}/);
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+
+    sig.emit("SIGTERM");
+    expect(await run.exited).toBe(0);
+    for (const p of [0, 1]) {
+      const c = await store.loadCheckpoint("test-count", "events", p);
+      expect(c?.offsets.committed).toBe(log.endOffset("events", p));
+    }
+    await expect(fetch(`${base}/readyz`)).rejects.toThrow();
+    expect(out.lines.every((l) => l["job"] === "test-count")).toBe(true);
+    expect(out.lines.map((l) => l["msg"])).toEqual(
+      expect.arrayContaining(["starting", "ready", "shutting down", "stopped"]),
+    );
+  });
+
+  it("answers 503 with a reason until the job is ready", async () => {
+    const log = new MemoryLog();
+    log.createTopic("events", { partitions: 1 });
+    const job = defineJob({
+      name: "never-ready",
+      config: z.object({}),
+      async run(ctx) {
+        await new Promise<void>((resolve) =>
+          ctx.signal.addEventListener("abort", () => resolve()),
+        );
+      },
+    });
+    const run = await runJob(job, {
+      env,
+      port: 0,
+      signals: signals(),
+      logDestination: new Lines(),
+    });
+    const r = await fetch(`http://127.0.0.1:${run.port}/readyz`);
+    expect(r.status).toBe(503);
+    expect(await r.json()).toEqual({
+      ready: false,
+      reason: "the job has not called ready() yet",
+    });
+    expect(await run.shutdown()).toBe(0);
+  });
+
+  it("exits at once with 130 on a second signal", async () => {
+    const sig = signals();
+    const exits: number[] = [];
+    const job = defineJob({
+      name: "stuck",
+      config: z.object({}),
+      run: () => new Promise<void>(() => undefined),
+    });
+    const run = await runJob(job, {
+      env: { ...env, SLUICE_SHUTDOWN_TIMEOUT_MS: "300" },
+      port: 0,
+      signals: sig,
+      logDestination: new Lines(),
+      exit: (code) => exits.push(code),
+    });
+    sig.emit("SIGINT");
+    sig.emit("SIGINT");
+    expect(exits).toEqual([130]);
+    expect(await run.exited).toBe(1); // run() never returned within the timeout
+  });
+
+  it("logs a failing run() as JSON with the job name and exits 1", async () => {
+    const out = new Lines();
+    const job = defineJob({
+      name: "broken",
+      config: z.object({}),
+      run: () => Promise.reject(new Error("boom")),
+    });
+    const run = await runJob(job, {
+      env,
+      port: 0,
+      signals: signals(),
+      logDestination: out,
+    });
+    expect(await run.exited).toBe(1);
+    const failure = out.lines.find((l) => l["msg"] === "job failed");
+    expect(failure).toMatchObject({ level: "fatal", job: "broken" });
+    expect(JSON.stringify(failure)).toContain("boom");
+  });
+
+  it("refuses bad config with exit code 2, naming field and source", async () => {
+    const out = new Lines();
+    let ran = false;
+    const run = await runJob(
+      countJob(new MemoryLog(), () => (ran = true)),
+      {
+        env: { SLUICE_JOB__TOPIC: "42", KAFKA_BROKERS: " , " },
+        port: 0,
+        signals: signals(),
+        logDestination: out,
+      },
+    );
+    expect(await run.exited).toBe(2);
+    expect(ran).toBe(false);
+    expect(out.lines.map((l) => l["problem"])).toContain(
+      "env SLUICE_JOB__TOPIC: job.topic: Invalid input: expected string, received number",
+    );
+  });
+});

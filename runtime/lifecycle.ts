@@ -1,0 +1,436 @@
+import { Registry, collectDefaultMetrics } from "prom-client";
+import type { Subscription } from "rxjs";
+import { SluiceError, toSluiceError } from "../operators/sluice-error.js";
+import type { CheckpointStore } from "../connectors/checkpoint-store.js";
+import type { Sink, Source } from "../connectors/types.js";
+import { CheckpointCoordinator } from "./checkpoint.js";
+import { ConfigError, loadConfig, redact } from "./config.js";
+import type { RuntimeConfig } from "./config.js";
+import { startHttpServer } from "./http.js";
+import type { HttpServer, Readiness } from "./http.js";
+import type { AddSourceOptions, AnyJob, JobContext } from "./job.js";
+import { createLogger } from "./log.js";
+import type { Logger, LoggerOptions } from "./log.js";
+import { memoryCheckpointStore } from "./memory-checkpoint-store.js";
+
+/** Where the runtime listens for shutdown signals (`process` by default). */
+export interface SignalSource {
+  on(signal: "SIGTERM" | "SIGINT", listener: () => void): unknown;
+  off(signal: "SIGTERM" | "SIGINT", listener: () => void): unknown;
+}
+
+/** Options of {@link runJob}. */
+export interface RunJobOptions {
+  /** YAML/JSON config file. */
+  readonly configFile?: string;
+  /** Default `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Overrides `http.port` (`sluice run --port`). */
+  readonly port?: number;
+  /** Where log lines go. Default standard output. */
+  readonly logDestination?: LoggerOptions["destination"];
+  /** Default `process`. */
+  readonly signals?: SignalSource;
+  /** Called for an immediate exit (second signal). Default `process.exit`. */
+  readonly exit?: (code: number) => void;
+  /** Overrides the store chosen by `checkpoint.store` (tests, embedding). */
+  readonly checkpointStore?: CheckpointStore;
+  /** Also log and exit non-zero on `uncaughtException`/`unhandledRejection` (the CLI sets it). */
+  readonly handleProcessErrors?: boolean;
+}
+
+/** A running job. */
+export interface JobRun {
+  /** Port of `/metrics`, `/healthz`, `/readyz`. */
+  readonly port: number;
+  readonly logger: Logger;
+  /** Resolves with the exit code once the job has stopped: 0 after a clean shutdown or completion. */
+  readonly exited: Promise<number>;
+  /** Starts the graceful shutdown (as SIGTERM does); resolves with the exit code. */
+  shutdown(reason?: string): Promise<number>;
+  readiness(): Readiness;
+}
+
+interface SourceEntry {
+  readonly source: Source<unknown>;
+  readonly coordinator: CheckpointCoordinator | undefined;
+  owned: number;
+  readonly subscription: Subscription;
+}
+
+async function openStore(
+  runtime: RuntimeConfig,
+  closers: (() => Promise<void> | void)[],
+): Promise<CheckpointStore> {
+  switch (runtime.checkpoint.store) {
+    case "memory":
+      return memoryCheckpointStore();
+    case "postgres": {
+      const { createPostgresPool, migratePostgres, postgresCheckpointStore } =
+        await import("../connectors/postgres/index.js");
+      const pg = runtime.postgres!;
+      const db = createPostgresPool({
+        connectionString: pg.url.reveal(),
+        schema: pg.schema,
+      });
+      closers.push(() => db.end());
+      await migratePostgres(db);
+      return postgresCheckpointStore(db);
+    }
+    case "cassandra": {
+      const {
+        applyCassandraSchema,
+        cassandraCheckpointStore,
+        createCassandraClient,
+      } = await import("../connectors/cassandra/index.js");
+      const c = runtime.cassandra!;
+      const db = createCassandraClient({
+        contactPoints: c.contactPoints,
+        localDataCenter: c.localDc,
+        keyspace: c.keyspace,
+        ...(c.username !== undefined ? { username: c.username } : {}),
+        ...(c.password !== undefined ? { password: c.password.reveal() } : {}),
+      });
+      closers.push(() => db.close());
+      await db.connect();
+      await applyCassandraSchema(db);
+      return cassandraCheckpointStore(db);
+    }
+  }
+}
+
+const remaining = (deadline: number): number =>
+  Math.max(0, deadline - Date.now());
+
+/** Resolves with `p`'s outcome, or `"timeout"` after `ms`. */
+async function within<T>(p: Promise<T>, ms: number): Promise<T | "timeout"> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<"timeout">((resolve) => {
+        timer = setTimeout(() => resolve("timeout"), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Runs a job until it completes or is told to stop, and says how it ended.
+ *
+ * Start: load and validate the config (a {@link ConfigError} ends the run with exit code 2
+ * and one JSON log line per problem), log the redacted effective config, open the
+ * checkpoint store, serve `/metrics` `/healthz` `/readyz`, call `job.run(ctx)`.
+ *
+ * Stop, on SIGTERM/SIGINT or `shutdown()`: readiness goes false and `ctx.signal` aborts;
+ * intake stops (sources paused); in-flight records drain, bounded by `shutdownTimeoutMs`;
+ * each stateful source takes its final checkpoint (skipped, never inconsistent, if the drain
+ * did not finish) and commits; sources close, sinks flush and close, `run` is awaited,
+ * `onShutdown` hooks run; exit code 0. A second signal exits at once with code 130. An
+ * error thrown by `run` (or, with `handleProcessErrors`, an uncaught one) is logged as JSON
+ * with the job name and ends the run with exit code 1 after the same shutdown.
+ *
+ * @example
+ * ```ts
+ * const run = await runJob(job, { configFile: "config.yaml" });
+ * process.exitCode = await run.exited;
+ * ```
+ */
+export async function runJob(
+  job: AnyJob,
+  options: RunJobOptions = {},
+): Promise<JobRun> {
+  const bootLogger = createLogger({
+    job: job.name,
+    ...(options.logDestination !== undefined
+      ? { destination: options.logDestination }
+      : {}),
+  });
+  let config: ReturnType<typeof loadConfig<typeof job.config>>;
+  try {
+    config = loadConfig({
+      ...(options.configFile !== undefined ? { file: options.configFile } : {}),
+      ...(options.env !== undefined ? { env: options.env } : {}),
+      jobSchema: job.config,
+    });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      for (const problem of error.problems)
+        bootLogger.fatal("invalid config", { problem });
+      return failedRun(bootLogger, 2);
+    }
+    throw error;
+  }
+  const runtime = config.runtime;
+  const logger = createLogger({
+    job: job.name,
+    level: runtime.logLevel,
+    ...(options.logDestination !== undefined
+      ? { destination: options.logDestination }
+      : {}),
+  });
+  logger.info("starting", { config: redact(runtime) });
+
+  const registry = new Registry();
+  registry.setDefaultLabels({ job: job.name });
+  collectDefaultMetrics({ register: registry });
+
+  const closers: (() => Promise<void> | void)[] = [];
+  let store: CheckpointStore;
+  try {
+    store = options.checkpointStore ?? (await openStore(runtime, closers));
+  } catch (error) {
+    logger.fatal("cannot open the checkpoint store", {
+      store: runtime.checkpoint.store,
+      err: toSluiceError(error, "UNAVAILABLE"),
+    });
+    for (const close of closers.reverse()) await Promise.resolve(close());
+    return failedRun(logger, 1);
+  }
+
+  const sources: SourceEntry[] = [];
+  const sinks: Sink<unknown>[] = [];
+  const hooks: (() => Promise<void> | void)[] = [];
+  const abort = new AbortController();
+  let markedReady = false;
+  let stopping = false;
+
+  const readiness = (): Readiness => {
+    if (stopping) return { ready: false, reason: "shutting down" };
+    if (!markedReady)
+      return { ready: false, reason: "the job has not called ready() yet" };
+    const idle = sources.find((s) => s.owned === 0);
+    if (idle !== undefined)
+      return {
+        ready: false,
+        reason: `source ${idle.source.name} has no partitions assigned`,
+      };
+    return { ready: true };
+  };
+
+  let http: HttpServer;
+  try {
+    http = await startHttpServer({
+      port: options.port ?? runtime.http.port,
+      host: runtime.http.host,
+      registry,
+      readiness,
+    });
+  } catch (error) {
+    logger.fatal("cannot start the HTTP server", {
+      port: options.port ?? runtime.http.port,
+      err: toSluiceError(error, "CONFIG"),
+    });
+    for (const close of closers.reverse()) await Promise.resolve(close());
+    return failedRun(logger, 1);
+  }
+  logger.info("serving /metrics /healthz /readyz", { port: http.port });
+
+  const ctx: JobContext<unknown> = {
+    name: job.name,
+    config: config.job,
+    runtime,
+    logger,
+    metrics: registry,
+    signal: abort.signal,
+    checkpointStore: store,
+    addSource<S extends Source<unknown>>(
+      source: S,
+      opts: AddSourceOptions = {},
+    ): S {
+      const coordinator =
+        opts.state === undefined
+          ? undefined
+          : new CheckpointCoordinator({
+              job: job.name,
+              source,
+              backend: opts.state,
+              store,
+              intervalMs: runtime.checkpoint.intervalMs,
+              barrierTimeoutMs: runtime.checkpoint.barrierTimeoutMs,
+              logger,
+              registry,
+              onFatal: (error) => fatal(error),
+            });
+      const entry: SourceEntry = {
+        source,
+        coordinator,
+        owned: 0,
+        subscription: source.assignments().subscribe((event) => {
+          entry.owned +=
+            (event.type === "assigned" ? 1 : -1) * event.partitions.length;
+        }),
+      };
+      sources.push(entry);
+      coordinator?.start();
+      return source;
+    },
+    addSink<S extends Sink<unknown>>(sink: S): S {
+      sinks.push(sink);
+      return sink;
+    },
+    onShutdown(fn) {
+      hooks.push(fn);
+    },
+    async checkpoint() {
+      await Promise.all(
+        sources.flatMap((s) =>
+          s.coordinator === undefined
+            ? []
+            : [s.coordinator.checkpoint("manual")],
+        ),
+      );
+    },
+    ready() {
+      if (!markedReady) logger.info("ready");
+      markedReady = true;
+    },
+  };
+
+  let resolveExit: (code: number) => void = () => undefined;
+  const exited = new Promise<number>((resolve) => {
+    resolveExit = resolve;
+  });
+  let shuttingDown: Promise<number> | undefined;
+  let running: Promise<void> = Promise.resolve();
+
+  const stop = async (reason: string, code: number): Promise<number> => {
+    stopping = true;
+    abort.abort(new SluiceError("CLOSED", `shutdown: ${reason}`));
+    const deadline = Date.now() + runtime.shutdownTimeoutMs;
+    logger.info("shutting down", {
+      reason,
+      shutdownTimeoutMs: runtime.shutdownTimeoutMs,
+    });
+    let failed = code !== 0;
+    const step = async (what: string, fn: () => Promise<unknown>) => {
+      try {
+        if ((await within(fn(), remaining(deadline))) === "timeout") {
+          failed = true;
+          logger.error(`shutdown: ${what} timed out`);
+        }
+      } catch (error) {
+        failed = true;
+        logger.error(`shutdown: ${what} failed`, {
+          err: toSluiceError(error, "INTERNAL"),
+        });
+      }
+    };
+    for (const s of sources) {
+      if (s.coordinator !== undefined) s.coordinator.stopIntake();
+      else s.source.pause();
+    }
+    const drained = await waitDrained(sources, deadline);
+    if (!drained)
+      logger.warn("shutdown: in-flight records did not settle in time", {
+        inFlight: sources.reduce((n, s) => n + s.source.inFlight, 0),
+      });
+    for (const s of sources) {
+      if (s.coordinator === undefined) continue;
+      await step(`final checkpoint of ${s.source.name}`, async () => {
+        const r = await s.coordinator!.checkpoint("shutdown");
+        if (r.skipped === "store-failed") failed = true;
+      });
+    }
+    for (const s of sources)
+      await step(`commit of ${s.source.name}`, () => s.source.commit());
+    for (const s of sources)
+      await step(`close of ${s.source.name}`, () => s.source.close());
+    for (const s of sources) {
+      s.coordinator?.close();
+      s.subscription.unsubscribe();
+    }
+    for (const sink of sinks) {
+      await step(`flush of ${sink.name}`, () => sink.flush());
+      await step(`close of ${sink.name}`, () => sink.close());
+    }
+    await step("the job's run()", () => running);
+    for (const fn of hooks) await step("an onShutdown hook", async () => fn());
+    for (const close of closers.reverse())
+      await step("the checkpoint store", async () => close());
+    await http.close();
+    const exitCode = failed ? Math.max(code, 1) : 0;
+    logger.info("stopped", { exitCode });
+    detach();
+    resolveExit(exitCode);
+    return exitCode;
+  };
+  const shutdown = (reason = "requested", code = 0): Promise<number> =>
+    (shuttingDown ??= stop(reason, code));
+
+  const fatal = (error: SluiceError): void => {
+    logger.fatal("job failed", { err: error });
+    void shutdown("job failed", 1);
+  };
+
+  const signals = options.signals ?? process;
+  const exitNow = options.exit ?? ((code: number) => process.exit(code));
+  let signalled = 0;
+  const onSignal = (signal: "SIGTERM" | "SIGINT") => () => {
+    signalled += 1;
+    if (signalled === 1) {
+      void shutdown(signal);
+      return;
+    }
+    logger.fatal(`second ${signal}: exiting now without draining`);
+    exitNow(130);
+  };
+  const onTerm = onSignal("SIGTERM");
+  const onInt = onSignal("SIGINT");
+  signals.on("SIGTERM", onTerm);
+  signals.on("SIGINT", onInt);
+  const onUncaught = (error: unknown): void =>
+    fatal(toSluiceError(error, "INTERNAL"));
+  if (options.handleProcessErrors === true) {
+    process.on("uncaughtException", onUncaught);
+    process.on("unhandledRejection", onUncaught);
+  }
+  const detach = (): void => {
+    signals.off("SIGTERM", onTerm);
+    signals.off("SIGINT", onInt);
+    if (options.handleProcessErrors === true) {
+      process.off("uncaughtException", onUncaught);
+      process.off("unhandledRejection", onUncaught);
+    }
+  };
+
+  running = (async () => job.run(ctx))().then(
+    () => {
+      if (!stopping) void shutdown("completed", 0);
+    },
+    (error: unknown) => {
+      fatal(toSluiceError(error, "PROCESS"));
+    },
+  );
+
+  return {
+    port: http.port,
+    logger,
+    exited,
+    shutdown: (reason) => shutdown(reason),
+    readiness,
+  };
+}
+
+async function waitDrained(
+  sources: readonly SourceEntry[],
+  deadline: number,
+): Promise<boolean> {
+  for (;;) {
+    if (sources.every((s) => s.source.inFlight === 0)) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function failedRun(logger: Logger, code: number): JobRun {
+  return {
+    port: 0,
+    logger,
+    exited: Promise.resolve(code),
+    shutdown: () => Promise.resolve(code),
+    readiness: () => ({ ready: false, reason: "the job did not start" }),
+  };
+}
