@@ -1,20 +1,13 @@
 import cassandra from "cassandra-driver";
 import { SluiceError } from "../../operators/sluice-error.js";
-import type {
-  ErrorContext,
-  SluiceErrorCode,
-} from "../../operators/sluice-error.js";
+import type { ErrorContext } from "../../operators/sluice-error.js";
+import type { Classification } from "../internal/classification.js";
+import {
+  classification as c,
+  classifiedError,
+} from "../internal/classification.js";
 
-/** What a driver error means to Sluice. */
-export interface Classification {
-  readonly code: SluiceErrorCode;
-  readonly retryable: boolean;
-}
-
-const c = (code: SluiceErrorCode, retryable: boolean): Classification => ({
-  code,
-  retryable,
-});
+export type { Classification };
 const codes = cassandra.types.responseErrorCodes;
 
 /** Native-protocol error codes of a `ResponseError`, by number. */
@@ -77,12 +70,5 @@ export function toCassandraError(
   what: string,
   context: ErrorContext = {},
 ): SluiceError {
-  if (error instanceof SluiceError) return error;
-  const { code, retryable } = classifyCassandraError(error);
-  const detail = error instanceof Error ? error.message : String(error);
-  return new SluiceError(code, `${what}: ${detail}`, {
-    retryable,
-    cause: error,
-    context,
-  });
+  return classifiedError(error, classifyCassandraError, what, context);
 }

@@ -1,20 +1,13 @@
 import kafkajs from "kafkajs";
 import { SluiceError } from "../../operators/sluice-error.js";
-import type {
-  ErrorContext,
-  SluiceErrorCode,
-} from "../../operators/sluice-error.js";
+import type { ErrorContext } from "../../operators/sluice-error.js";
+import type { Classification } from "../internal/classification.js";
+import {
+  classification as c,
+  classifiedError,
+} from "../internal/classification.js";
 
-/** What a driver error means to Sluice. */
-export interface Classification {
-  readonly code: SluiceErrorCode;
-  readonly retryable: boolean;
-}
-
-const c = (code: SluiceErrorCode, retryable: boolean): Classification => ({
-  code,
-  retryable,
-});
+export type { Classification };
 
 /**
  * Kafka protocol error codes (positive, shared by both drivers) and librdkafka's local
@@ -117,12 +110,5 @@ export function toKafkaError(
   message: string,
   context: ErrorContext = {},
 ): SluiceError {
-  if (error instanceof SluiceError) return error;
-  const { code, retryable } = classifyKafkaError(error);
-  const detail = error instanceof Error ? error.message : String(error);
-  return new SluiceError(code, `${message}: ${detail}`, {
-    retryable,
-    cause: error,
-    context,
-  });
+  return classifiedError(error, classifyKafkaError, message, context);
 }

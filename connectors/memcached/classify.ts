@@ -1,16 +1,8 @@
 import { SluiceError } from "../../operators/sluice-error.js";
-import type { SluiceErrorCode } from "../../operators/sluice-error.js";
+import type { Classification } from "../internal/classification.js";
+import { classification as c } from "../internal/classification.js";
 
-/** What a memcached failure means to Sluice. */
-export interface Classification {
-  readonly code: SluiceErrorCode;
-  readonly retryable: boolean;
-}
-
-const c = (code: SluiceErrorCode, retryable: boolean): Classification => ({
-  code,
-  retryable,
-});
+export type { Classification };
 
 /** Binary-protocol response statuses (memcached `protocol_binary.h`), by number. */
 export const STATUSES: ReadonlyMap<number, Classification> = new Map([
