@@ -9,7 +9,57 @@ import {
   type StackEvent,
 } from "../stack/index.js";
 import { createReadStream, existsSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { progress } from "./progress.js";
+import { isJobDefinition } from "./job.js";
+import type { AnyJob } from "./job.js";
+
+/** Jobs `sluice run <name>` knows by name (the composition root may import pipelines/). */
+const JOBS: { readonly [name: string]: () => Promise<unknown> } = {
+  "demo-count": () => import("../pipelines/demo/count-job.js"),
+};
+
+/** A registered job name, or a module path (`pipelines/reviews/enrichment`, `./my-job.js`). */
+async function loadJob(spec: string): Promise<AnyJob> {
+  let mod: unknown;
+  const registered = JOBS[spec];
+  if (registered !== undefined) mod = await registered();
+  else {
+    // Relative paths are resolved from the package root first (compiled modules in dist/),
+    // then from the working directory.
+    const here = new URL(".", import.meta.url);
+    const withExt = /\.[cm]?[jt]s$/.test(spec) ? spec : `${spec}.js`;
+    const candidates = isAbsolute(withExt)
+      ? [pathToFileURL(withExt).href]
+      : [
+          new URL(`../${withExt}`, here).href,
+          pathToFileURL(resolve(withExt)).href,
+        ];
+    let lastError: unknown;
+    for (const c of candidates) {
+      try {
+        mod = await import(c);
+        break;
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    if (mod === undefined)
+      throw new InvalidArgumentError(
+        `no job "${spec}": not a registered job (${Object.keys(JOBS).join(", ")}) and not an importable module (${lastError instanceof Error ? lastError.message : String(lastError)})`,
+      );
+  }
+  const exports = mod as { readonly [name: string]: unknown };
+  const job = isJobDefinition(exports["default"])
+    ? exports["default"]
+    : Object.values(exports).find(isJobDefinition);
+  if (job === undefined)
+    throw new InvalidArgumentError(
+      `module "${spec}" exports no job: export default defineJob({ ... })`,
+    );
+  return job;
+}
 
 const SERVICES: readonly ServiceName[] = [
   "kafka",
@@ -158,6 +208,55 @@ function program(): Command {
         bar.stop();
       },
     );
+
+  cli
+    .command("run")
+    .description(
+      "Run a job until SIGTERM/SIGINT: loads and validates its config (file, then environment), serves /metrics /healthz /readyz, checkpoints keyed state with source offsets, and on the first signal stops intake, drains, takes a final checkpoint and exits 0 (a second signal exits at once).",
+    )
+    .argument(
+      "<job>",
+      `a registered job (${Object.keys(JOBS).join(", ")}) or a module path whose default export is defineJob({...}), e.g. pipelines/reviews/enrichment`,
+    )
+    .option("--config <file>", "YAML or JSON config file")
+    .option(
+      "--port <n>",
+      "port of /metrics /healthz /readyz (overrides http.port)",
+      (v: string) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0 || n > 65535)
+          throw new InvalidArgumentError(
+            `--port must be an integer 0-65535, got "${v}"`,
+          );
+        return n;
+      },
+    )
+    .addHelpText(
+      "after",
+      `
+Example:
+  sluice run pipelines/reviews/enrichment --config k3s/enrichment.yaml --port 9464
+  KAFKA_BROKERS=kafka:9092 DATABASE_URL=postgres://... sluice run demo-count
+
+The environment wins over the file: SLUICE_LOG_LEVEL, SLUICE_HTTP_PORT,
+SLUICE_SHUTDOWN_TIMEOUT_MS, SLUICE_CHECKPOINT_INTERVAL_MS, SLUICE_CHECKPOINT_STORE
+(memory|postgres|cassandra), SLUICE_KAFKA_BROKERS (or KAFKA_BROKERS), SLUICE_POSTGRES_URL
+(or DATABASE_URL), SLUICE_CASSANDRA_CONTACT_POINTS (or CASSANDRA_CONTACT_POINTS),
+SLUICE_MEMCACHED_SERVERS (or MEMCACHED_SERVERS); SLUICE_JOB__BATCH_SIZE=50 sets
+job.batchSize; SLUICE_SECRETS__API_KEY sets secrets.apiKey. Secrets may also be read from a
+mounted file: { file: /var/run/secrets/... }. Exit codes: 0 clean, 1 failure, 2 bad config,
+130 second signal.`,
+    )
+    .action(async (spec: string, opts: { config?: string; port?: number }) => {
+      const job = await loadJob(spec);
+      const { runJob } = await import("./lifecycle.js");
+      const run = await runJob(job, {
+        ...(opts.config !== undefined ? { configFile: opts.config } : {}),
+        ...(opts.port !== undefined ? { port: opts.port } : {}),
+        handleProcessErrors: true,
+      });
+      process.exitCode = await run.exited;
+    });
 
   const stack = cli
     .command("stack")

@@ -1,0 +1,17 @@
+import { describe, expect, it, vi } from "vitest";
+import { main } from "./cli.js";
+
+describe("sluice run", () => {
+  it("explains itself with an example in --help", async () => {
+    const out = vi
+      .spyOn(process.stdout, "write")
+      .mockImplementation(() => true);
+    const code = await main(["run", "--help"]);
+    const text = out.mock.calls.map((c) => String(c[0])).join("");
+    out.mockRestore();
+    expect(code).toBe(0);
+    expect(text).toContain("Example:");
+    expect(text).toContain("--config <file>");
+    expect(text).toContain("demo-count");
+  });
+});
