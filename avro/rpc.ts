@@ -580,6 +580,9 @@ export function tcpClient<M extends RpcMethods>(
       const socket = net.connect(options.port, options.host ?? "127.0.0.1");
       sockets.add(socket);
       const channel = client.createChannel(socket);
+      // Every call made before the handshake completes waits on the channel's "_ready"
+      // event; a busy client has far more than Node's default of 10 such waiters.
+      (channel as unknown as NodeJS.EventEmitter).setMaxListeners(0);
       socket.on("error", () => channel.destroy(true));
       socket.once("close", () => {
         sockets.delete(socket);

@@ -116,31 +116,45 @@ function program(): Command {
   cli
     .command("demo")
     .description(
-      "Run the demo job on the embedded in-memory log: a keyed, event-time windowed count over generated events, with at-least-once acknowledgement. Needs no servers.",
+      "Run a demo on the embedded in-memory log and stores (no servers needed). `reviews` (the default): the movie-review system end to end. `keyed-count`: a keyed event-time window count over generated events.",
+    )
+    .argument("[system]", "reviews | keyed-count", "reviews")
+    .option(
+      "--reviews <n>",
+      "reviews to produce (reviews)",
+      positiveInt("--reviews"),
+      5_000,
     )
     .option(
+      "--movies <n>",
+      "movies in the catalogue (reviews)",
+      positiveInt("--movies"),
+      300,
+    )
+    .option("--users <n>", "users (reviews)", positiveInt("--users"), 1_000)
+    .option(
       "--events <n>",
-      "number of generated events",
+      "generated events (keyed-count)",
       positiveInt("--events"),
       200_000,
     )
     .option(
       "--keys <n>",
-      "number of distinct keys",
+      "distinct keys (keyed-count)",
       positiveInt("--keys"),
       1_000,
     )
     .option(
-      "--partitions <n>",
-      "partitions of the input topic",
-      positiveInt("--partitions"),
-      4,
-    )
-    .option(
       "--window-ms <n>",
-      "tumbling window size in event-time milliseconds",
+      "tumbling window size in event-time ms (keyed-count)",
       positiveInt("--window-ms"),
       60_000,
+    )
+    .option(
+      "--partitions <n>",
+      "partitions of each topic",
+      positiveInt("--partitions"),
+      4,
     )
     .option(
       "--seed <n>",
@@ -150,18 +164,45 @@ function program(): Command {
     )
     .addHelpText(
       "after",
-      "\nExample:\n  sluice demo --events 1000000 --keys 50\n",
+      "\nExamples:\n  sluice demo\n  sluice demo reviews --reviews 20000 --users 5000\n  sluice demo keyed-count --events 1000000 --keys 50\n",
     )
     .action(
-      async (opts: {
-        events: number;
-        keys: number;
-        partitions: number;
-        windowMs: number;
-        seed: number;
-      }) => {
-        const { runDemo } = await import("../pipelines/demo/keyed-count.js");
-        await runDemo(opts);
+      async (
+        system: string,
+        opts: {
+          reviews: number;
+          movies: number;
+          users: number;
+          events: number;
+          keys: number;
+          windowMs: number;
+          partitions: number;
+          seed: number;
+        },
+      ) => {
+        if (system === "reviews") {
+          const { runReviewsDemo } =
+            await import("../pipelines/reviews/demo.js");
+          await runReviewsDemo({
+            reviews: opts.reviews,
+            movies: opts.movies,
+            users: opts.users,
+            partitions: opts.partitions,
+            seed: opts.seed,
+          });
+        } else if (system === "keyed-count") {
+          const { runDemo } = await import("../pipelines/demo/keyed-count.js");
+          await runDemo({
+            events: opts.events,
+            keys: opts.keys,
+            partitions: opts.partitions,
+            windowMs: opts.windowMs,
+            seed: opts.seed,
+          });
+        } else
+          throw new InvalidArgumentError(
+            `unknown demo "${system}"; choose reviews or keyed-count`,
+          );
       },
     );
 

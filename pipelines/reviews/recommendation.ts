@@ -27,6 +27,8 @@ export interface UserRecommendations {
   readonly recommendations: readonly Recommended[];
   readonly modelVersion: string;
   readonly generatedAt: number;
+  /** The review whose arrival produced this update (for end-to-end latency). */
+  readonly triggeredBy: string;
 }
 
 /** Ratings of one movie in one event-time window (the per-movie stats over time, and Superset's table). */
@@ -59,6 +61,11 @@ export interface RecommendationOptions {
   readonly statsWindowMs?: number;
   /** How far out of order reviews may arrive. Default 1 minute. */
   readonly maxOutOfOrdernessMs?: number;
+  /**
+   * After this long without reviews the stats windows close on the wall clock (so the last
+   * window of a quiet stream is written, and its reviews acknowledged). Default 10 s.
+   */
+  readonly idleTimeoutMs?: number;
   readonly now?: () => number;
 }
 
@@ -145,6 +152,7 @@ export function recommend(
       recommendations: model.recommend(e.user.userId, topK),
       modelVersion: MODEL_VERSION,
       generatedAt: now(),
+      triggeredBy: e.review.reviewId,
     };
     return of(
       derive<EnrichedReview, RecommendationOutput>(r, out, {
@@ -166,6 +174,8 @@ export function recommend(
       ),
       withWatermarks<EnrichedReview>({
         maxOutOfOrdernessMs: options.maxOutOfOrdernessMs ?? 60_000,
+        idleTimeoutMs: options.idleTimeoutMs ?? 10_000,
+        allIdle: "advance-with-wall-clock",
       }),
       tumblingWindow({ sizeMs: windowMs, aggregate: statsAggregate }),
       routeLate<Element<WindowResult<StatsAcc>>, EnrichedReview>((late$) =>
