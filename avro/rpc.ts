@@ -349,6 +349,9 @@ export async function serveTcp<M extends RpcMethods>(
   const avscServer = createAvscServer(protocol, handlers, options.onError);
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
+    // Small request/response frames: without TCP_NODELAY, Nagle's algorithm and delayed
+    // ACKs hold each response back for tens of milliseconds.
+    socket.setNoDelay(true);
     sockets.add(socket);
     socket.on("error", (error) => options.onError?.(error));
     socket.once("close", () => sockets.delete(socket));
@@ -578,6 +581,7 @@ export function tcpClient<M extends RpcMethods>(
     "tcp",
     (client) => {
       const socket = net.connect(options.port, options.host ?? "127.0.0.1");
+      socket.setNoDelay(true);
       sockets.add(socket);
       const channel = client.createChannel(socket);
       // Every call made before the handshake completes waits on the channel's "_ready"

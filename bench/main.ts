@@ -4,6 +4,7 @@ import type { Endpoints, ServiceName } from "../stack/index.js";
 import { connectorSuites, defaultConnectorBench } from "./connectors.js";
 import { markdown, runSuite, writeResults, type Suite } from "./harness.js";
 import { defaultOperatorBench, operatorSuite } from "./operators.js";
+import { reviewsSuite } from "./reviews.js";
 
 /** Benchmark suites `sluice bench <suite>` knows. */
 export const SUITES: {
@@ -23,6 +24,11 @@ export const SUITES: {
         ...defaultOperatorBench,
         records: Math.round(defaultOperatorBench.records * scale),
       }),
+  },
+  reviews: {
+    describe:
+      "the movie-review system end to end on the embedded log (reviews/s and write→recommendation latency) beside one job hop on the same log",
+    make: (scale) => reviewsSuite(Math.max(200, Math.round(5_000 * scale))),
   },
   connectors: {
     describe:
