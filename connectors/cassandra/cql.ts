@@ -51,9 +51,41 @@ export function replicationCql(r: Replication): string {
 }
 
 /**
- * Reads `cql/<name>.cql` (one statement per file) and replaces `${keyspace}` with the
- * quoted keyspace and `${replication}` with the replication map. Any other placeholder is
- * an error.
+ * Reads `<name>.cql` from `dir` (one statement per file, cached) and replaces `${keyspace}`
+ * with the quoted keyspace and `${replication}` with the replication map. Any other
+ * placeholder is an error naming the file. Pipelines keep their own CQL folders and read
+ * them with this.
+ *
+ * @example
+ * ```ts
+ * cqlFrom(new URL("./cql/", import.meta.url), "insert-review", { keyspace: "reviews" });
+ * ```
+ */
+export function cqlFrom(
+  dir: URL,
+  name: string,
+  names: { readonly keyspace: string; readonly replication?: Replication },
+): string {
+  const url = new URL(`${name}.cql`, dir);
+  let raw = cache.get(url.href);
+  if (raw === undefined) {
+    raw = readFileSync(url, "utf8").trim();
+    cache.set(url.href, raw);
+  }
+  let out = raw.replaceAll("${keyspace}", quoteCqlIdent(names.keyspace));
+  if (names.replication !== undefined)
+    out = out.replaceAll("${replication}", replicationCql(names.replication));
+  const left = /\$\{[^}]*\}/.exec(out);
+  if (left !== null)
+    throw new SluiceError(
+      "CONFIG",
+      `${url.pathname}: unknown placeholder ${left[0]}`,
+    );
+  return out;
+}
+
+/**
+ * Reads the connector's own `cql/<name>.cql` with {@link cqlFrom}.
  *
  * @example
  * ```ts
@@ -64,22 +96,5 @@ export function cqlFile(
   name: string,
   names: { readonly keyspace: string; readonly replication?: Replication },
 ): string {
-  let raw = cache.get(name);
-  if (raw === undefined) {
-    raw = readFileSync(
-      new URL(`./cql/${name}.cql`, import.meta.url),
-      "utf8",
-    ).trim();
-    cache.set(name, raw);
-  }
-  let out = raw.replaceAll("${keyspace}", quoteCqlIdent(names.keyspace));
-  if (names.replication !== undefined)
-    out = out.replaceAll("${replication}", replicationCql(names.replication));
-  const left = /\$\{[^}]*\}/.exec(out);
-  if (left !== null)
-    throw new SluiceError(
-      "CONFIG",
-      `cql/${name}.cql: unknown placeholder ${left[0]}`,
-    );
-  return out;
+  return cqlFrom(new URL("./cql/", import.meta.url), name, names);
 }

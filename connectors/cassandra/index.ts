@@ -25,7 +25,7 @@ export type {
   ResolvedCassandraOptions,
   ResolvedCassandraSinkOptions,
 } from "./options.js";
-export { cqlFile, quoteCqlIdent, replicationCql } from "./cql.js";
+export { cqlFile, cqlFrom, quoteCqlIdent, replicationCql } from "./cql.js";
 export {
   classifyCassandraError,
   RESPONSE_CODES,
