@@ -1,4 +1,5 @@
 import { setTimeout as delay } from "node:timers/promises";
+import { PendingWrites } from "../internal/pending-writes.js";
 import cassandra from "cassandra-driver";
 import type { OutgoingRecord, Sink } from "../types.js";
 import { toCassandraError } from "./classify.js";
@@ -25,7 +26,7 @@ export class CassandraSink<T> implements Sink<T> {
   readonly metrics = new CassandraMetrics();
   private readonly o: ResolvedCassandraSinkOptions<T>;
   private readonly insert: string;
-  private readonly pending = new Set<Promise<void>>();
+  private readonly writes = new PendingWrites();
   private closed = false;
 
   constructor(
@@ -51,17 +52,11 @@ export class CassandraSink<T> implements Sink<T> {
   write(batch: readonly OutgoingRecord<T>[]): Promise<void> {
     if (this.closed) return Promise.reject(closedError(this.name));
     if (batch.length === 0) return Promise.resolve();
-    const p = this.writeBatch(batch);
-    this.pending.add(p);
-    const done = (): void => {
-      this.pending.delete(p);
-    };
-    p.then(done, done);
-    return p;
+    return this.writes.track(this.writeBatch(batch));
   }
 
   async flush(): Promise<void> {
-    await Promise.allSettled([...this.pending]);
+    await this.writes.settled();
   }
 
   /** Idempotent; the client belongs to the caller. */

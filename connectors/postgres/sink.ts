@@ -1,4 +1,5 @@
 import type { OutgoingRecord, Sink } from "../types.js";
+import { PendingWrites } from "../internal/pending-writes.js";
 import { closedError, rowError } from "./errors.js";
 import { PostgresMetrics } from "./metrics.js";
 import { resolvePostgresSinkOptions } from "./options.js";
@@ -24,7 +25,7 @@ export class PostgresSink<T> implements Sink<T> {
   readonly metrics = new PostgresMetrics();
   private readonly o: ResolvedPostgresSinkOptions<T>;
   private readonly statements = new Map<number, string>();
-  private readonly pending = new Set<Promise<void>>();
+  private readonly writes = new PendingWrites();
   private closed = false;
 
   constructor(
@@ -52,18 +53,12 @@ export class PostgresSink<T> implements Sink<T> {
   write(batch: readonly OutgoingRecord<T>[]): Promise<void> {
     if (this.closed) return Promise.reject(closedError(this.name));
     if (batch.length === 0) return Promise.resolve();
-    const p = this.writeBatch(batch);
-    this.pending.add(p);
-    const done = (): void => {
-      this.pending.delete(p);
-    };
-    p.then(done, done);
-    return p;
+    return this.writes.track(this.writeBatch(batch));
   }
 
   /** Waits for writes in flight; nothing is buffered beyond them. */
   async flush(): Promise<void> {
-    await Promise.allSettled([...this.pending]);
+    await this.writes.settled();
   }
 
   /** Idempotent: later writes reject with CLOSED; the pool belongs to the caller. */
