@@ -3,6 +3,7 @@ import { endpoints, requireServices } from "../stack/index.js";
 import type { Endpoints, ServiceName } from "../stack/index.js";
 import { connectorSuites, defaultConnectorBench } from "./connectors.js";
 import { markdown, runSuite, writeResults, type Suite } from "./harness.js";
+import { defaultNexmarkBench, nexmarkSuites } from "./nexmark/suite.js";
 import { defaultOperatorBench, operatorSuite } from "./operators.js";
 import { reviewsSuite } from "./reviews.js";
 
@@ -23,6 +24,18 @@ export const SUITES: {
       operatorSuite({
         ...defaultOperatorBench,
         records: Math.round(defaultOperatorBench.records * scale),
+      }),
+  },
+  nexmark: {
+    describe:
+      "Nexmark q0-q5, q7-q9, q11 in memory on one core, generator included: each query with Sluice operators beside a hand-written single loop",
+    make: (scale) =>
+      nexmarkSuites({
+        ...defaultNexmarkBench,
+        events: Math.max(
+          10_000,
+          Math.round(defaultNexmarkBench.events * scale),
+        ),
       }),
   },
   reviews: {
