@@ -67,13 +67,29 @@ export interface FetchedBatch {
    * handler returns is fetched again; resolving never commits.
    */
   resolve(offset: number): void;
+  /**
+   * True when a seek issued after this batch was fetched makes it stale: its records come
+   * from before the seek and must be handed back unresolved (the driver fetches from the
+   * seek position instead).
+   */
+  isStale(): boolean;
 }
+
+/** Where a seek goes: an offset, or the partition's first or next-to-be-written offset. @internal */
+export type SeekTarget = number | "earliest" | "latest";
 
 /** What a consumer tells its source. @internal */
 export interface ConsumerHooks {
   /** Emits what fits and resolves it; must not wait for records to settle. */
   onBatch(batch: FetchedBatch): Promise<void>;
-  onAssigned(partitions: readonly TopicPartition[]): void;
+  /**
+   * Partitions were assigned. Called before the driver's first fetch for them where the
+   * driver allows (confluent: inside `rebalance_cb`, before it assigns; kafkajs: no batch
+   * of them is handed over before this is called, but kafkajs may have fetched already).
+   * The client awaits the returned promise before it assigns where its driver allows
+   * (confluent), so a seek made meanwhile becomes the partitions' start offset.
+   */
+  onAssigned(partitions: readonly TopicPartition[]): Promise<void>;
   /**
    * Partitions are being taken away: stop intake, drain (bounded), commit. The client
    * waits for the returned promise where its driver allows (see each client's notes).
@@ -98,6 +114,11 @@ export interface KafkaConsumerClient {
   pause(partitions: readonly TopicPartition[]): void;
   resume(partitions: readonly TopicPartition[]): void;
   commit(offsets: readonly OffsetCommit[]): Promise<void>;
+  /**
+   * Moves an assigned partition's fetch position. Batches fetched before it report
+   * `isStale()`; records fetched from the seek position come next.
+   */
+  seek(partition: TopicPartition, offset: SeekTarget): void;
   disconnect(): Promise<void>;
 }
 

@@ -2,14 +2,15 @@ import type { CommitTracker } from "../../operators/commit-tracker.js";
 import type { AckHandle } from "../../operators/record.js";
 import type { SluiceError } from "../../operators/sluice-error.js";
 import type { TopicPartition } from "../types.js";
-import type { FetchedMessage } from "./client.js";
+import type { FetchedMessage, SeekTarget } from "./client.js";
 
 // What the Kafka source keeps per partition and per fetched batch. Internal to the source.
 
 export interface PartitionState<T> {
   readonly tp: TopicPartition;
   readonly key: string;
-  readonly tracker: CommitTracker;
+  /** Replaced by `restore()` before the partition emits anything. */
+  tracker: CommitTracker;
   /** Next offset to emit: fetched offsets below it were emitted already (refetch guard). */
   nextOffset: number | undefined;
   inFlight: number;
@@ -17,6 +18,22 @@ export interface PartitionState<T> {
   revoking: boolean;
   dropped: boolean;
   readonly batches: Set<BatchState<T>>;
+  /** Set by `restore()`: the assignment wait ends. */
+  restored: boolean;
+  /** Highest offset of the restored done-above ranges: fetched offsets up to it are checked for skipping. */
+  skipUntil: number;
+  /**
+   * After a restore's seek, until a batch from the seek position arrives: batches fetched
+   * before the seek are handed back unresolved, never emitted.
+   */
+  fence: SeekFence | undefined;
+}
+
+/** The seek a restored partition waits for. */
+export interface SeekFence {
+  readonly target: SeekTarget;
+  /** Batches starting above `target` handed back so far (a bounded re-seek, see the source). */
+  rejected: number;
 }
 
 export interface Entry<T> {

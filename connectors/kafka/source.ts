@@ -11,6 +11,7 @@ import type {
   FetchedMessage,
   KafkaConsumerClient,
   KafkaProducerClient,
+  SeekTarget,
 } from "./client.js";
 import { createKafkaClient } from "./clients/create.js";
 import { toKafkaError } from "./classify.js";
@@ -31,6 +32,14 @@ import type {
 
 /** Longest a batch handler waits for room before handing its batch back. */
 const HELD_WAIT_MS = 250;
+
+/**
+ * After a restore's seek, batches that start above the seek target are handed back and the
+ * seek repeated this many times before one is taken: a batch fetched before the seek (from
+ * a newer group commit) is gone by then, while a target no longer in the log (deleted by
+ * retention, compacted) legitimately starts above it.
+ */
+const FENCE_RESEEKS = 3;
 
 /**
  * The Kafka connector's source: one consumer-group member, kafkajs or confluent underneath.
@@ -57,6 +66,10 @@ export class KafkaSource<T> implements Source<T> {
   private commitTimer: NodeJS.Timeout | undefined;
   private readonly committer: OffsetCommitter<T>;
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly releaseHooks = new Set<
+    (partitions: readonly TopicPartition[]) => Promise<void>
+  >();
+  private aborted = false;
 
   constructor(options: KafkaSourceOptions<T>) {
     this.options = resolveKafkaSourceOptions(options);
@@ -144,6 +157,66 @@ export class KafkaSource<T> implements Source<T> {
     return [...this.partitions.values()].map((ps) => ps.tracker.snapshot());
   }
 
+  /**
+   * Starts owned partitions from checkpointed offsets (see {@link Source.restore}): a fresh
+   * tracker skips the `doneAbove` offsets, and the consumer seeks to `committed` (or to the
+   * `startFrom` end without one), ignoring the group's commit. Call it while the partition is
+   * paused, before it emitted anything. Batches fetched before the seek are handed back
+   * unresolved and never emitted (see `clients/*.ts` for what each driver fetches early).
+   *
+   * @example
+   * ```ts
+   * source.assignments().subscribe((e) => {
+   *   if (e.type !== "assigned") return;
+   *   source.pause(e.partitions);
+   *   void load(e.partitions).then((snapshots) => { source.restore(snapshots); source.resume(e.partitions); });
+   * });
+   * ```
+   */
+  restore(snapshots: readonly CommitTrackerSnapshot[]): void {
+    const states: [PartitionState<T>, CommitTrackerSnapshot][] = [];
+    for (const s of snapshots) {
+      const ps = this.partitions.get(tpKey(s.topic, s.partition));
+      if (ps === undefined || ps.dropped || ps.revoking)
+        throw new SluiceError(
+          "CONFLICT",
+          `${this.name}: cannot restore ${s.topic}[${s.partition}]: partition not owned`,
+          { context: { topic: s.topic, partition: s.partition } },
+        );
+      if (ps.inFlight > 0 || ps.batches.size > 0)
+        throw new SluiceError(
+          "CONFLICT",
+          `${this.name}: cannot restore ${s.topic}[${s.partition}]: records already in flight`,
+          { context: { topic: s.topic, partition: s.partition } },
+        );
+      states.push([ps, s]);
+    }
+    for (const [ps, s] of states) {
+      const tracker = new CommitTracker(s.topic, s.partition);
+      tracker.restore(s);
+      ps.tracker = tracker;
+      ps.nextOffset = s.committed;
+      ps.skipUntil = s.doneAbove.reduce((m, [, to]) => Math.max(m, to), -1);
+      const target: SeekTarget = s.committed ?? this.options.startFrom;
+      ps.fence = { target, rejected: 0 };
+      ps.restored = true;
+      this.consumer?.seek(ps.tp, target);
+    }
+    this.wake();
+  }
+
+  /**
+   * Registers a hook awaited on revoke and on close after the drain and before the commit
+   * and release (see {@link Source.beforeRelease}): inside `rebalance_cb` with confluent;
+   * with kafkajs, which does not wait for a revoke, before the late commit (README).
+   */
+  beforeRelease(
+    hook: (partitions: readonly TopicPartition[]) => Promise<void>,
+  ): () => void {
+    this.releaseHooks.add(hook);
+    return () => this.releaseHooks.delete(hook);
+  }
+
   commit(): Promise<void> {
     return this.committer.commit([...this.partitions.values()]);
   }
@@ -151,6 +224,48 @@ export class KafkaSource<T> implements Source<T> {
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
+  }
+
+  /**
+   * For tests of crash recovery: drops the member as a killed process would, without drain,
+   * `beforeRelease` hooks, commit or completing `records()`, then disconnects (the group
+   * sees the member leave). Use `close()` everywhere else.
+   * @internal
+   */
+  abort(): Promise<void> {
+    this.aborted = true;
+    this.closing ??= this.dropEverything();
+    return this.closing;
+  }
+
+  private async dropEverything(): Promise<void> {
+    this.subscriber = undefined;
+    if (this.commitTimer !== undefined) clearInterval(this.commitTimer);
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const ps of [...this.partitions.values()]) this.release(ps);
+    this.wake();
+    await Promise.allSettled([this.connecting, this.running]);
+    // Let the driver run the seeks it queued for batches handed back before the abort:
+    // confluent runs them after its disconnect otherwise, and rejects unhandled.
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await Promise.allSettled([
+      this.consumer?.disconnect(),
+      this.deadLetters?.disconnect(),
+    ]);
+    this.events.complete();
+  }
+
+  private async runReleaseHooks(
+    partitions: readonly TopicPartition[],
+  ): Promise<void> {
+    for (const hook of [...this.releaseHooks]) {
+      try {
+        await hook(partitions);
+      } catch {
+        // The hook reports its own failure; the release goes on (Source.beforeRelease).
+      }
+    }
   }
 
   private async open(): Promise<void> {
@@ -202,7 +317,13 @@ export class KafkaSource<T> implements Source<T> {
     );
   }
 
-  private assigned(partitions: readonly TopicPartition[]): void {
+  /**
+   * Emits `assigned` for the new partitions, then waits (bounded) until each is restored or
+   * not paused: a job that pauses a partition in the event restores it first. Confluent
+   * awaits this before it assigns, so the restore's seek becomes the start offset.
+   */
+  private assigned(partitions: readonly TopicPartition[]): Promise<void> {
+    if (this.aborted) return Promise.resolve();
     const fresh: TopicPartition[] = [];
     for (const tp of partitions) {
       const key = tpKey(tp.topic, tp.partition);
@@ -217,16 +338,30 @@ export class KafkaSource<T> implements Source<T> {
         revoking: false,
         dropped: false,
         batches: new Set(),
+        restored: false,
+        skipUntil: -1,
+        fence: undefined,
       });
       fresh.push(tp);
     }
     if (fresh.length > 0)
       this.events.next({ type: "assigned", partitions: fresh });
     this.syncPause();
+    const states = fresh
+      .map((tp) => this.partitions.get(tpKey(tp.topic, tp.partition)))
+      .filter((ps) => ps !== undefined);
+    return this.drain(
+      () =>
+        states.every(
+          (ps) => ps.restored || ps.dropped || !this.pauses.has(ps.key),
+        ),
+      Math.min(this.options.rebalanceTimeoutMs / 2, 10_000),
+    );
   }
 
   /** Stop intake, tell the job, drain (bounded), commit, release. */
   private async revoke(partitions: readonly TopicPartition[]): Promise<void> {
+    if (this.aborted) return;
     const states = partitions
       .map((tp) => this.partitions.get(tpKey(tp.topic, tp.partition)))
       .filter(
@@ -239,6 +374,8 @@ export class KafkaSource<T> implements Source<T> {
       partitions: states.map((ps) => ps.tp),
     });
     await this.drain(() => states.every((ps) => ps.inFlight === 0));
+    if (!this.aborted) await this.runReleaseHooks(states.map((ps) => ps.tp));
+    if (this.aborted) return;
     await this.committer.commitWithRetry(
       states,
       Math.max(this.options.drainTimeoutMs, 2_000),
@@ -263,6 +400,8 @@ export class KafkaSource<T> implements Source<T> {
     }
     await this.drain(() => this.inFlightCount === 0);
     const states = [...this.partitions.values()];
+    if (states.length > 0)
+      await this.runReleaseHooks(states.map((ps) => ps.tp));
     await this.committer.commitWithRetry(
       states,
       Math.max(this.options.drainTimeoutMs, 2_000),
@@ -363,6 +502,13 @@ export class KafkaSource<T> implements Source<T> {
 
   /** Emits what fits of a fetched batch and resolves exactly that; the rest is fetched again. */
   private intake(batch: FetchedBatch): Promise<void> {
+    if (this.closing !== undefined) {
+      // Never emitted, never committed (commits come from the trackers only). Resolving
+      // spares confluent a seek back that it would run after its disconnect, and reject.
+      const lastSeen = batch.messages[batch.messages.length - 1];
+      if (lastSeen !== undefined) batch.resolve(lastSeen.offset);
+      return Promise.resolve();
+    }
     const ps = this.partitions.get(tpKey(batch.topic, batch.partition));
     const subscriber = this.subscriber;
     if (
@@ -371,9 +517,14 @@ export class KafkaSource<T> implements Source<T> {
       subscriber === undefined ||
       this.blocked(ps)
     ) {
+      // Handed back: confluent seeks back to this batch, which must not undo a restore.
+      if (ps?.fence !== undefined && !ps.dropped && !batch.isStale())
+        this.consumer?.seek(ps.tp, ps.fence.target);
       this.syncPause();
       return this.held() ? this.waitForRoom() : Promise.resolve();
     }
+    if (ps.fence !== undefined && !this.passesFence(ps, batch))
+      return Promise.resolve();
     const next = ps.nextOffset;
     const fresh =
       next === undefined
@@ -392,26 +543,76 @@ export class KafkaSource<T> implements Source<T> {
       }
       return Promise.resolve();
     }
-    const first = take[0]!.offset;
     const last = take[take.length - 1]!.offset;
-    const entries = take.map((msg) => this.decodeEntry(ps, msg));
-    const state: BatchState<T> = {
-      ps,
-      last,
-      entries,
-      handle: ps.tracker.trackBatch(first, last, take.length),
-      outstanding: 0,
-      failed: false,
-    };
-    ps.batches.add(state);
+    const states = this.track(ps, take);
+    for (const state of states) ps.batches.add(state);
     ps.nextOffset = last + 1;
     batch.resolve(last);
-    this.deliver(state, entries);
+    for (const state of states) this.deliver(state, state.entries);
     if (this.inFlightCount >= this.options.maxInFlight) {
       this.backpressured = true;
       this.syncPause();
     }
     return Promise.resolve();
+  }
+
+  /**
+   * Tracks `messages` in offset order as batches, leaving out the offsets a restore said
+   * were done already (tracked as done by `shouldSkip`, never emitted).
+   */
+  private track(
+    ps: PartitionState<T>,
+    messages: readonly FetchedMessage[],
+  ): BatchState<T>[] {
+    const states: BatchState<T>[] = [];
+    let run: FetchedMessage[] = [];
+    const flush = (): void => {
+      const head = run[0];
+      const tail = run[run.length - 1];
+      if (head === undefined || tail === undefined) return;
+      states.push({
+        ps,
+        last: tail.offset,
+        entries: run.map((msg) => this.decodeEntry(ps, msg)),
+        handle: ps.tracker.trackBatch(head.offset, tail.offset, run.length),
+        outstanding: 0,
+        failed: false,
+      });
+      run = [];
+    };
+    for (const msg of messages) {
+      if (msg.offset <= ps.skipUntil && ps.tracker.isDone(msg.offset)) {
+        flush();
+        if (ps.tracker.shouldSkip(msg.offset)) continue;
+      }
+      run.push(msg);
+    }
+    flush();
+    return states;
+  }
+
+  /**
+   * A restored partition takes no batch fetched before its seek: stale ones (the driver
+   * says so) are handed back, and so are, a bounded number of times with the seek repeated,
+   * batches that start above the seek target (fetched from a newer group commit).
+   */
+  private passesFence(ps: PartitionState<T>, batch: FetchedBatch): boolean {
+    const fence = ps.fence;
+    if (fence === undefined) return true;
+    if (batch.isStale()) return false;
+    const first = batch.messages[0];
+    if (first === undefined) return false;
+    if (
+      typeof fence.target === "number" &&
+      first.offset > fence.target &&
+      fence.rejected < FENCE_RESEEKS
+    ) {
+      fence.rejected += 1;
+      this.consumer?.seek(ps.tp, fence.target);
+      return false;
+    }
+    ps.fence = undefined;
+    return true;
   }
 
   /** True while the whole source takes nothing: backpressure, pause() of all, no subscriber. */

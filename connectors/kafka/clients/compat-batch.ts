@@ -22,6 +22,7 @@ export interface KafkaJsCompatibleBatchPayload {
     }[];
   };
   resolveOffset(offset: string): void;
+  isStale(): boolean;
 }
 
 /**
@@ -44,5 +45,6 @@ export function fetchedBatch(
     partition: batch.partition,
     messages,
     resolve: (offset) => payload.resolveOffset(String(offset)),
+    isStale: () => payload.isStale(),
   };
 }

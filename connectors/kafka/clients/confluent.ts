@@ -12,6 +12,7 @@ import type {
   OffsetCommit,
   ProducedMessage,
   ProducerConfig,
+  SeekTarget,
   TopicSpec,
 } from "../client.js";
 import { classifyKafkaError } from "../classify.js";
@@ -41,7 +42,14 @@ const LEVELS = {
  * protocol); librdkafka holds the rebalance until then, up to `rebalanceTimeoutMs` (which
  * is also the max poll interval). So the source stops intake, drains (bounded by its
  * `drainTimeoutMs`) and commits while it still owns the partitions, and the next owner
- * starts from that commit: the clean hand-over the contract asks for.
+ * starts from that commit: the clean hand-over the contract asks for. The source's
+ * `beforeRelease` hooks run inside the callback too, after the drain and before the commit.
+ *
+ * Assign: `rebalance_cb` calls `onAssigned` and awaits it before it assigns, so the job
+ * pauses and restores new partitions before their first fetch; a `seek` made meanwhile
+ * (a restore) is handed to the driver as the partition's start offset in the assignment,
+ * so nothing is fetched from the group's commit at all. A seek after the assignment goes
+ * through the driver's `seek`, which marks batches fetched before it stale.
  */
 export class ConfluentClient implements KafkaClient {
   readonly kind = "confluent" as const;
@@ -74,9 +82,18 @@ export class ConfluentClient implements KafkaClient {
 
 type Assignment = readonly { topic: string; partition: number }[];
 
+/** librdkafka's logical offsets for an assignment. */
+const OFFSET_BEGINNING = -2;
+const OFFSET_END = -1;
+
+const keyOf = (tp: TopicPartition): string =>
+  `${tp.topic}\u0000${tp.partition}`;
+
 class ConfluentConsumer implements KafkaConsumerClient {
   private consumer: KafkaJS.Consumer | undefined;
   private hooks: ConsumerHooks | undefined;
+  /** Seeks asked for while `rebalance_cb` assigns, by partition: they become start offsets. */
+  private assigning: Map<string, SeekTarget> | undefined;
 
   constructor(
     private readonly kafka: KafkaJS.Kafka,
@@ -88,17 +105,40 @@ class ConfluentConsumer implements KafkaConsumerClient {
     const rebalance = async (
       err: { code: number },
       assignment: Assignment,
-    ): Promise<void> => {
+    ): Promise<
+      { topic: string; partition: number; offset?: number }[] | undefined
+    > => {
       const hooks = this.hooks;
-      if (hooks === undefined) return;
+      if (hooks === undefined) return undefined;
       const tps: TopicPartition[] = assignment.map((a) => ({
         topic: a.topic,
         partition: a.partition,
       }));
-      if (err.code === ASSIGN_PARTITIONS) hooks.onAssigned(tps);
-      else if (err.code === REVOKE_PARTITIONS) {
-        await hooks.onRevoking(tps);
+      if (err.code === ASSIGN_PARTITIONS) {
+        const seeks = new Map<string, SeekTarget>();
+        this.assigning = seeks;
+        try {
+          await hooks.onAssigned(tps);
+        } finally {
+          this.assigning = undefined;
+        }
+        if (seeks.size === 0) return undefined;
+        // Returned to the driver, this is the assignment it makes: each restored partition
+        // starts at its checkpoint, the others at the group's commit.
+        return tps.map((tp) => {
+          const target = seeks.get(keyOf(tp));
+          if (target === undefined) return { ...tp };
+          const offset =
+            target === "earliest"
+              ? OFFSET_BEGINNING
+              : target === "latest"
+                ? OFFSET_END
+                : target;
+          return { ...tp, offset };
+        });
       }
+      if (err.code === REVOKE_PARTITIONS) await hooks.onRevoking(tps);
+      return undefined;
     };
     return this.kafka.consumer({
       kafkaJS: {
@@ -159,6 +199,21 @@ class ConfluentConsumer implements KafkaConsumerClient {
         offset: String(o.offset),
       })),
     );
+  }
+
+  seek(partition: TopicPartition, offset: SeekTarget): void {
+    if (this.assigning !== undefined) {
+      this.assigning.set(keyOf(partition), offset);
+      return;
+    }
+    // The driver's seek takes no "latest" (it refuses -1): such a partition goes on from
+    // the driver's position. Earliest is librdkafka's OFFSET_BEGINNING.
+    if (offset === "latest") return;
+    this.consumer!.seek({
+      topic: partition.topic,
+      partition: partition.partition,
+      offset: String(offset === "earliest" ? OFFSET_BEGINNING : offset),
+    });
   }
 
   async disconnect(): Promise<void> {

@@ -18,6 +18,7 @@ import type {
   OffsetCommit,
   ProducedMessage,
   ProducerConfig,
+  SeekTarget,
   TopicSpec,
 } from "../client.js";
 import { KafkaJsCompatibleAdminClient, topicConfigs } from "./compat-admin.js";
@@ -45,7 +46,17 @@ const LEVELS = {
  * REBALANCE_IN_PROGRESS. So the drained offsets are committed when the drain ends, retried
  * until the new generation accepts them, and a new owner that fetched earlier sees those
  * records again: at-least-once, never lost. Records settled before the rebalance are
- * committed by the periodic commit as usual.
+ * committed by the periodic commit as usual. The source's `beforeRelease` hooks run after
+ * the drain and before that commit, so a revoke checkpoint may be written after the new
+ * owner has restored the previous one (each checkpoint is a consistent cut, so the new
+ * owner replays more, but counts nothing twice).
+ *
+ * Assign: kafkajs emits `GROUP_JOIN` and starts fetching without waiting for us, so the
+ * first fetch of a new partition may be issued before the job has paused it. No batch is
+ * handed to the source before `onAssigned` ran (batches wait for the same chain), a batch of
+ * a paused partition is handed back unresolved, and after a `seek` (a restore) kafkajs
+ * marks batches fetched before it stale (`isStale()`), which the source hands back too: a
+ * record fetched before the restore is never emitted.
  */
 export class KafkaJsClient implements KafkaClient {
   readonly kind = "kafkajs" as const;
@@ -126,7 +137,10 @@ class KafkaJsConsumer implements KafkaConsumerClient {
         this.revoking = this.revoking
           .then(() => hooks.onRevoking(lost))
           .catch(() => undefined);
-      this.revoking = this.revoking.then(() => hooks.onAssigned(assigned));
+      // Not awaited: kafkajs fetches anyway, and a wait here would hold every batch.
+      this.revoking = this.revoking.then(() => {
+        hooks.onAssigned(assigned).catch(() => undefined);
+      });
     });
     this.consumer.on(CRASH, (event) => {
       if (!event.payload.restart) this.hooks?.onFatal(event.payload.error);
@@ -170,6 +184,19 @@ class KafkaJsConsumer implements KafkaConsumerClient {
         offset: String(o.offset),
       })),
     );
+  }
+
+  seek(partition: TopicPartition, offset: SeekTarget): void {
+    this.consumer.seek({
+      topic: partition.topic,
+      partition: partition.partition,
+      offset:
+        offset === "earliest"
+          ? "-2"
+          : offset === "latest"
+            ? "-1"
+            : String(offset),
+    });
   }
 
   disconnect(): Promise<void> {
