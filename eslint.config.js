@@ -25,6 +25,7 @@ export default tseslint.config(
             "*.mjs",
             "bin/*.mjs",
             "stack/*.mjs",
+            "k3s/*.mjs",
             ".ci/*.mjs",
           ],
         },
