@@ -25,6 +25,8 @@ interface QuerySpec {
   readonly what: string;
   readonly sluice: () => NexmarkQuery<unknown>;
   readonly loop: Loop<unknown>;
+  /** False where the Sluice query emits a changelog and the loop only final rows (q4). */
+  readonly sameCount?: boolean;
 }
 
 const QUERIES: readonly QuerySpec[] = [
@@ -42,6 +44,7 @@ const QUERIES: readonly QuerySpec[] = [
     what: "average price per category",
     sluice: q4,
     loop: loops.loopQ4,
+    sameCount: false,
   },
   {
     name: "q5",
@@ -100,7 +103,11 @@ export function nexmarkSuites(
       note: `Sluice operators: ${q.what}`,
       run: async () => {
         const run = await runQuery(q.sluice(), o.events, o.generator);
-        if (expected !== undefined && run.outputs !== expected)
+        if (
+          q.sameCount !== false &&
+          expected !== undefined &&
+          run.outputs !== expected
+        )
           throw new Error(
             `nexmark ${q.name}: ${run.outputs} outputs, the loop gave ${expected}`,
           );
