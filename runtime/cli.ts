@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import {
   logFiles,
+  requireServices,
   stackDown,
   stackStatus,
   stackUp,
@@ -18,6 +19,15 @@ import type { AnyJob } from "./job.js";
 /** Jobs `sluice run <name>` knows by name (the composition root may import pipelines/). */
 const JOBS: { readonly [name: string]: () => Promise<unknown> } = {
   "demo-count": () => import("../pipelines/demo/count-job.js"),
+  "reviews-service": () =>
+    import("../pipelines/reviews/jobs/review-service-job.js"),
+  "reviews-catalog": () => import("../pipelines/reviews/jobs/catalog-job.js"),
+  "reviews-cdc": () => import("../pipelines/reviews/jobs/cdc-job.js"),
+  "reviews-enrichment": () =>
+    import("../pipelines/reviews/jobs/enrichment-job.js"),
+  "reviews-recommendation": () =>
+    import("../pipelines/reviews/jobs/recommendation-job.js"),
+  "reviews-producer": () => import("../pipelines/reviews/jobs/producer-job.js"),
 };
 
 /** A registered job name, or a module path (`pipelines/reviews/enrichment`, `./my-job.js`). */
@@ -162,9 +172,17 @@ function program(): Command {
       positiveInt("--seed"),
       42,
     )
+    .option(
+      "--stack <where>",
+      "run on real services instead of the embedded log: `local` (Kafka, Cassandra, PostgreSQL, memcached of `sluice stack up`; reviews only)",
+    )
+    .option(
+      "--keep <id>",
+      "with --stack: use (and keep) the topics, keyspace and schemas named after <id> instead of unique ones dropped at the end",
+    )
     .addHelpText(
       "after",
-      "\nExamples:\n  sluice demo\n  sluice demo reviews --reviews 20000 --users 5000\n  sluice demo keyed-count --events 1000000 --keys 50\n",
+      "\nExamples:\n  sluice demo\n  sluice demo --stack local --reviews 2000\n  sluice demo reviews --reviews 20000 --users 5000\n  sluice demo keyed-count --events 1000000 --keys 50\n",
     )
     .action(
       async (
@@ -178,9 +196,43 @@ function program(): Command {
           windowMs: number;
           partitions: number;
           seed: number;
+          stack?: string;
+          keep?: string;
         },
       ) => {
-        if (system === "reviews") {
+        if (opts.stack !== undefined) {
+          if (opts.stack !== "local")
+            throw new InvalidArgumentError(
+              `--stack must be "local", got "${opts.stack}"`,
+            );
+          if (system !== "reviews")
+            throw new InvalidArgumentError(
+              "--stack local runs the reviews demo only",
+            );
+          if (opts.keep !== undefined && !/^[a-z0-9_]{1,20}$/.test(opts.keep))
+            throw new InvalidArgumentError(
+              `--keep must match [a-z0-9_]{1,20}, got "${opts.keep}"`,
+            );
+          const endpoints = await requireServices([
+            "kafka",
+            "cassandra",
+            "postgres",
+            "memcached",
+          ]);
+          const { runReviewsDemoOnStack } =
+            await import("../pipelines/reviews/demo.js");
+          await runReviewsDemoOnStack(
+            {
+              reviews: opts.reviews,
+              movies: opts.movies,
+              users: opts.users,
+              partitions: opts.partitions,
+              seed: opts.seed,
+              ...(opts.keep !== undefined ? { keep: opts.keep } : {}),
+            },
+            endpoints,
+          );
+        } else if (system === "reviews") {
           const { runReviewsDemo } =
             await import("../pipelines/reviews/demo.js");
           await runReviewsDemo({

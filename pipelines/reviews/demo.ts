@@ -5,6 +5,7 @@ import {
   type ReviewsChainOptions,
   type ReviewsChainReport,
 } from "./chain.js";
+import { runReviewsChainOnStack, type StackEndpoints } from "./stack-chain.js";
 
 /** Options `sluice demo reviews` takes. */
 export type ReviewsDemoOptions = Pick<
@@ -116,5 +117,58 @@ export async function runReviewsDemo(
   bar.update(options.reviews * 2, "done");
   bar.stop();
   console.log("\n" + summary(report));
+  if (!report.allCommitted) process.exitCode = 1;
+}
+
+/** Options of `sluice demo reviews --stack local`. */
+export interface ReviewsStackDemoOptions extends ReviewsDemoOptions {
+  /** Reuse the topics, keyspace and schemas of this run id (and keep them). */
+  readonly keep?: string;
+}
+
+/**
+ * `sluice demo --stack local` (reviews): the same chain against the real Kafka, Cassandra,
+ * PostgreSQL and memcached, with names unique to the run (or `--keep <id>` to reuse them),
+ * then the same summary and where the results are.
+ */
+export async function runReviewsDemoOnStack(
+  options: ReviewsStackDemoOptions,
+  endpoints: StackEndpoints,
+): Promise<void> {
+  console.log(
+    `Sluice demo: the movie-review system in one process, on the local stack\n` +
+      `  producer → review service (Avro RPC, Cassandra) → Cassandra CDC relay → Kafka reviews → enrichment (memcached dedupe, review, movie and user over Avro RPC; catalogue in PostgreSQL)\n` +
+      `  → Kafka reviews-enriched → recommendations (Cassandra and PostgreSQL) and per-movie rating stats (PostgreSQL, 1 h event-time windows)\n` +
+      `  ${fmt(options.reviews)} reviews, ${fmt(options.movies)} movies, ${fmt(options.users)} users, ${options.partitions} partitions per topic, seed ${options.seed}\n`,
+  );
+  const bar = progress("reviews", options.reviews * 2);
+  let produced = 0;
+  const { keep, ...chain } = options;
+  const report = await runReviewsChainOnStack(
+    {
+      ...defaultChainOptions,
+      ...chain,
+      ...(keep !== undefined ? { runId: keep } : {}),
+    },
+    endpoints,
+    (stage, n) => {
+      if (stage === "produced") produced = n;
+      bar.update(
+        stage === "produced" ? n : produced + Math.min(n, options.reviews),
+        stage,
+      );
+    },
+  );
+  bar.update(options.reviews * 2, "done");
+  bar.stop();
+  const n = report.names;
+  console.log(
+    "\n" +
+      summary(report) +
+      `\n\nrun ${n.runId}: topics ${Object.values(n.topics).join(", ")}; Cassandra keyspace ${n.keyspace}; PostgreSQL schemas ${n.catalogSchema}, ${n.analyticsSchema}` +
+      (keep !== undefined
+        ? " (kept; run again with the same --keep to reuse them)"
+        : " (dropped; pass --keep <id> to keep them)"),
+  );
   if (!report.allCommitted) process.exitCode = 1;
 }

@@ -56,7 +56,9 @@ export type {
   UserRepo,
 } from "./catalog-repo.js";
 export {
+  allMovies,
   CATALOG_SCHEMA,
+  countMovies,
   migrateCatalog,
   postgresMovieRepo,
   postgresUserRepo,

@@ -200,3 +200,54 @@ export function postgresUserRepo(
     getMany,
   };
 }
+
+/**
+ * How many movies the catalogue holds (the catalogue job seeds an empty one).
+ *
+ * @example
+ * ```ts
+ * if ((await countMovies(db)) === 0) await postgresMovieRepo(db).upsertMany(catalog.movies);
+ * ```
+ */
+export async function countMovies(
+  db: PostgresPool,
+  schema: string = CATALOG_SCHEMA,
+): Promise<number> {
+  try {
+    const { rows } = await db.pool.query(sql("count-movies", schema));
+    return asNumber((rows[0] as Record<string, unknown> | undefined)?.["n"]);
+  } catch (error) {
+    throw toPostgresError(error, `count ${schema}.movies`);
+  }
+}
+
+/**
+ * Every movie's id, title and genres: what the recommendation job needs to recommend movies
+ * nobody has rated yet.
+ *
+ * @example
+ * ```ts
+ * recommend({ catalog: await allMovies(db, "reviews_catalog") });
+ * ```
+ */
+export async function allMovies(
+  db: PostgresPool,
+  schema: string = CATALOG_SCHEMA,
+): Promise<
+  {
+    readonly movieId: number;
+    readonly title: string;
+    readonly genres: readonly string[];
+  }[]
+> {
+  try {
+    const { rows } = await db.pool.query(sql("select-all-movies", schema));
+    return (rows as Record<string, unknown>[]).map((row) => ({
+      movieId: asNumber(row["movie_id"]),
+      title: row["title"] as string,
+      genres: row["genres"] as string[],
+    }));
+  } catch (error) {
+    throw toPostgresError(error, `select ${schema}.movies`);
+  }
+}

@@ -1,0 +1,82 @@
+// `sluice run reviews-recommendation`: enriched reviews → recommendations and stats (C.1.2, C.7).
+import { z } from "zod";
+import { kafkaAdmin } from "../../../connectors/kafka/index.js";
+import { defineJob } from "../../../runtime/job.js";
+import { startRecommendation } from "../stack-wiring.js";
+import {
+  cassandraFor,
+  identifier,
+  kafkaBrokers,
+  memcachedServers,
+  postgresFor,
+} from "./connections.js";
+
+/**
+ * Reads `reviews-enriched`, drops processed event ids (memcached under its own prefix),
+ * updates taste profiles and writes each user's recommendations to Cassandra
+ * `user_recommendations` and PostgreSQL `analytics.user_recommendations` (Superset reads the
+ * `analytics.recommendations_latest` view), and per-movie rating stats per event-time window
+ * to `analytics.movie_rating_stats`. Every write is an upsert keyed by user or (movie, window).
+ *
+ * @example
+ * ```sh
+ * KAFKA_BROKERS=127.0.0.1:9092 CASSANDRA_CONTACT_POINTS=127.0.0.1:9042 DATABASE_URL=postgres://sluice:sluice@127.0.0.1:5432/sluice MEMCACHED_SERVERS=127.0.0.1:11211 sluice run reviews-recommendation --port 9475
+ * ```
+ */
+export default defineJob({
+  name: "reviews-recommendation",
+  description:
+    "reviews-enriched → taste profiles → Cassandra user_recommendations and PostgreSQL analytics.",
+  config: z
+    .object({
+      group: z.string().min(1).default("reviews-recommendation"),
+      enrichedTopic: z.string().min(1).default("reviews-enriched"),
+      deadLetterTopic: z.string().min(1).default("reviews-dead-letters"),
+      partitions: z.number().int().positive().default(4),
+      keyspace: identifier.default("reviews"),
+      analyticsSchema: identifier.default("analytics"),
+      catalogSchema: identifier.default("reviews_catalog"),
+      dedupeKeyPrefix: z.string().min(1).default("reviews-recommendation:"),
+      dedupeTtlMs: z
+        .number()
+        .int()
+        .positive()
+        .default(7 * 86_400_000),
+      topK: z.number().int().positive().default(10),
+      statsWindowMs: z.number().int().positive().default(3_600_000),
+      idleTimeoutMs: z.number().int().positive().default(10_000),
+    })
+    .strict(),
+  async run(ctx) {
+    const c = ctx.config;
+    const brokers = kafkaBrokers(ctx.runtime);
+    const admin = kafkaAdmin({ brokers });
+    try {
+      await admin.createTopics([
+        { topic: c.enrichedTopic, partitions: c.partitions },
+        { topic: c.deadLetterTopic, partitions: 1 },
+      ]);
+    } finally {
+      await admin.close();
+    }
+    const job = await startRecommendation(ctx, {
+      brokers,
+      group: c.group,
+      enrichedTopic: c.enrichedTopic,
+      deadLetterTopic: c.deadLetterTopic,
+      cassandra: cassandraFor(ctx, ctx.runtime, c.keyspace),
+      keyspace: c.keyspace,
+      postgres: postgresFor(ctx, ctx.runtime),
+      analyticsSchema: c.analyticsSchema,
+      catalogSchema: c.catalogSchema,
+      memcachedServers: memcachedServers(ctx.runtime),
+      dedupeKeyPrefix: c.dedupeKeyPrefix,
+      dedupeTtlMs: c.dedupeTtlMs,
+      topK: c.topK,
+      statsWindowMs: c.statsWindowMs,
+      idleTimeoutMs: c.idleTimeoutMs,
+    });
+    ctx.ready();
+    await job.done;
+  },
+});

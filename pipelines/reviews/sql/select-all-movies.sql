@@ -1,0 +1,1 @@
+SELECT movie_id, title, genres FROM ${schema}.movies ORDER BY movie_id
