@@ -263,7 +263,10 @@ function program(): Command {
     .description(
       "Run a benchmark suite: warm-up, repeated runs, records/s, CPU and memory; prints a Markdown table with ratios to the suite's baseline and writes JSON, Markdown and an SVG chart.",
     )
-    .argument("<suite>", "suite name: operators")
+    .argument(
+      "<suite>",
+      "suite name: operators | connectors (needs the stack) | reviews",
+    )
     .option(
       "--runs <n>",
       "measured runs per workload",
