@@ -265,7 +265,7 @@ function program(): Command {
     )
     .argument(
       "<suite>",
-      "suite name: operators | connectors (needs the stack) | reviews",
+      "suite name: operators | nexmark | reviews | connectors (needs the stack)",
     )
     .option(
       "--runs <n>",
