@@ -116,3 +116,41 @@ describe("TasteModel", () => {
     );
   });
 });
+
+describe("TasteModel on generated reviews", () => {
+  it("learns each active user's favourite genres from their ratings", async () => {
+    const { generateCatalog } = await import("./catalog.js");
+    const { generateReviews } = await import("./producer.js");
+    const catalog = generateCatalog({ movies: 300, users: 300, seed: 5 });
+    const movies = new Map(catalog.movies.map((m) => [m.movieId, m]));
+    const model = new TasteModel();
+    const perUser = new Map<number, number>();
+    let i = 0;
+    for (const p of generateReviews({ catalog, seed: 5 })) {
+      if (i++ >= 20_000) break;
+      if (p.kind === "malformed") continue;
+      const m = movies.get(p.review.movieId)!;
+      model.apply({
+        reviewId: p.review.reviewId,
+        version: p.review.version,
+        userId: p.review.userId,
+        movieId: m.movieId,
+        title: m.title,
+        genres: m.genres,
+        rating: p.review.rating,
+      });
+      perUser.set(p.review.userId, (perUser.get(p.review.userId) ?? 0) + 1);
+    }
+    const active = catalog.users.filter(
+      (u) => (perUser.get(u.userId) ?? 0) >= 30,
+    );
+    const hits = active.filter((u) => {
+      const top = [...model.genreAffinity(u.userId)].sort(
+        (a, b) => b[1] - a[1],
+      )[0]?.[0];
+      return top !== undefined && u.favoriteGenres.includes(top);
+    });
+    expect(active.length).toBeGreaterThan(50);
+    expect(hits.length / active.length).toBeGreaterThan(0.8);
+  });
+});
