@@ -140,6 +140,32 @@ describe("cassandraSink", () => {
     expect(sink.metrics.rowsWritten).toBe(24);
   });
 
+  it("keeps the last row of each key when its inserts run concurrently, within a batch and across batches in flight", async () => {
+    const table = await createTable("id text PRIMARY KEY, v int");
+    const sink = cassandraSink<number>(client(), {
+      table,
+      columns: ["id", "v"],
+      toRow: (r) => ({ id: r.key, v: r.value }),
+    });
+    const keys = 4;
+    const batches = Array.from({ length: 4 }, (_, b) =>
+      Array.from({ length: 100 }, (_, i) => ({
+        key: `k${i % keys}`,
+        value: b * 100 + i,
+      })),
+    );
+    // A fresh table: the first inserts also wait for the statement's preparation.
+    await Promise.all(batches.map((batch) => sink.write(batch)));
+    await sink.close();
+    const rows = await client().client.execute(
+      `SELECT id, v FROM ${keyspace}.${table}`,
+    );
+    const byId = Object.fromEntries(
+      rows.rows.map((r) => [r.get("id") as string, r.get("v") as number]),
+    );
+    expect(byId).toEqual({ k0: 396, k1: 397, k2: 398, k3: 399 });
+  });
+
   it("writes with a TTL, and the rows expire", async () => {
     const table = await createTable("id text PRIMARY KEY, v text");
     const sink = cassandraSink<string>(client(), {

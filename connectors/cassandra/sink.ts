@@ -14,9 +14,12 @@ import type {
 } from "./options.js";
 
 /**
- * A {@link Sink} that writes each record as a prepared `INSERT … USING TTL ?` — an upsert
- * in Cassandra, so a redelivered batch rewrites the same rows — with at most `concurrency`
- * writes in flight (`concurrent.executeConcurrent`). The statement is generated because its
+ * A {@link Sink} that writes each record as a prepared `INSERT … USING TTL ? AND TIMESTAMP ?`
+ * — an upsert in Cassandra, so a redelivered batch rewrites the same rows — with at most
+ * `concurrency` writes in flight (`concurrent.executeConcurrent`). The write time is taken
+ * from a per-sink monotonic clock when the batch is handed in, so the later of two rows of
+ * one key (in a batch or across batches in flight) is the one that stays, whatever order
+ * the concurrent inserts reach the cluster in; a retried insert keeps its write time. The statement is generated because its
  * columns come from config; every name is checked and quoted, every value is bound. Build
  * it with {@link cassandraSink}.
  */
@@ -28,6 +31,8 @@ export class CassandraSink<T> implements Sink<T> {
   private readonly insert: string;
   private readonly writes = new PendingWrites();
   private closed = false;
+  /** Last write time handed out, microseconds. */
+  private lastWriteTimeMicros = 0;
 
   constructor(
     private readonly db: CassandraClient,
@@ -39,7 +44,7 @@ export class CassandraSink<T> implements Sink<T> {
     const cols = this.o.columns.map(quoteCqlIdent);
     this.insert =
       `INSERT INTO ${quoteCqlIdent(this.o.keyspace)}.${quoteCqlIdent(this.o.table)} ` +
-      `(${cols.join(", ")}) VALUES (${cols.map(() => "?").join(", ")}) USING TTL ?`;
+      `(${cols.join(", ")}) VALUES (${cols.map(() => "?").join(", ")}) USING TTL ? AND TIMESTAMP ?`;
   }
 
   /** Connects the shared client (idempotent). */
@@ -65,6 +70,15 @@ export class CassandraSink<T> implements Sink<T> {
     await this.flush();
   }
 
+  /** Monotonic microseconds: the driver stamps concurrent inserts in completion order of its own async steps, not in call order. */
+  private nextWriteTime(): number {
+    this.lastWriteTimeMicros = Math.max(
+      Date.now() * 1000,
+      this.lastWriteTimeMicros + 1,
+    );
+    return this.lastWriteTimeMicros;
+  }
+
   private async writeBatch(batch: readonly OutgoingRecord<T>[]): Promise<void> {
     const params = batch.map((record) => {
       const row = this.o.toRow(record);
@@ -72,13 +86,13 @@ export class CassandraSink<T> implements Sink<T> {
         if (!(col in row)) throw rowError(this.name, col, record.key);
         return row[col];
       });
-      values.push(ttlSeconds(this.o.ttlOf(record)));
+      values.push(ttlSeconds(this.o.ttlOf(record)), this.nextWriteTime());
       return values;
     });
     await this.db.connect();
     let todo = params;
     for (let attempt = 1; ; attempt++) {
-      // Rows of one key keep their batch order: the driver's client timestamps are monotonic.
+      // Rows of one key keep their batch order through the explicit write times above.
       const result = await cassandra.concurrent.executeConcurrent(
         this.db.client,
         this.insert,
