@@ -3,10 +3,10 @@ import type { OperatorFunction } from "rxjs";
 import type { MergeableAggregate } from "./aggregate.js";
 import type { Element } from "./element.js";
 import { late } from "./element.js";
-import type { Origin, Record } from "./record.js";
+import type { AckHandle, Origin, Record } from "./record.js";
 import type { WindowOutput } from "./tumbling-window.js";
 import type { Firing, WindowOptions } from "./window-result.js";
-import { AckBag } from "./internal/ack-bag.js";
+import { PaneAckBag, PaneShares } from "./internal/ack-bag.js";
 import { TimeQueue } from "./internal/time-queue.js";
 import {
   alignDown,
@@ -36,13 +36,14 @@ interface Pane<A> {
   readonly key: string | undefined;
   readonly start: number;
   acc: A;
+  /** Handles of the records waiting for an open window this pane is in. */
+  readonly pending: PaneAckBag;
 }
 
 interface Window {
   readonly key: string | undefined;
   readonly start: number;
   phase: number;
-  readonly pending: AckBag;
   readonly origin: Origin | undefined;
 }
 
@@ -61,12 +62,17 @@ function gcd(a: number, b: number): number {
  * watermarks with allowed lateness and late records handed on, like {@link tumblingWindow}.
  *
  * State is kept per pane of `gcd(sizeMs, slideMs)`: each record is added to one pane's
- * accumulator, not to every window it falls in, and a firing merges the window's panes.
+ * accumulator and one pane's pending ack bag, not to every window it falls in, and a firing
+ * merges the window's panes. Window objects (origin, phase, firing time) are only looked up
+ * when a record starts a new pane or is emitted at once (late firing, on update).
  *
  * **Acknowledgement.** A record falling in `n` live windows becomes `n` descendants of its
  * origin (the operator retains `n - 1`); each window result carries the handles absorbed
  * into that window since its previous emission (on close: all; on update or a late firing:
- * the one record). A late element keeps its record's own handle.
+ * the one record). A late element keeps its record's own handle. The pane's bag is shared
+ * by the windows the pane is in: a window closing takes one share of every handle in each
+ * of its panes' bags (all were absorbed while it was open), and the bag only grows, so a
+ * later window's share also covers records that arrived after the earlier one closed.
  *
  * @example
  * ```ts
@@ -96,13 +102,23 @@ export function slidingWindow<T, A, R>(
       const windowQueue = new TimeQueue<Window>();
       const paneQueue = new TimeQueue<Pane<A>>();
       let watermark = -Infinity;
-      let open = 0;
+      let windowCount = 0;
 
-      const emit = (ks: KeyState<A>, w: Window, firing: Firing): void => {
+      /** Emits `w` merged from its panes; `ack` undefined: a share of each pane's pending. */
+      const emit = (
+        ks: KeyState<A>,
+        w: Window,
+        firing: Firing,
+        ack: AckHandle | undefined,
+      ): void => {
         let acc = aggregate.create();
+        const shares = ack === undefined ? new PaneShares() : undefined;
         for (let p = w.start, end = w.start + size; p < end; p += pane) {
           const found = ks.panes.get(p);
-          if (found !== undefined) acc = aggregate.merge(acc, found.acc);
+          if (found !== undefined) {
+            acc = aggregate.merge(acc, found.acc);
+            if (shares !== undefined) shares.take(found.pending);
+          }
         }
         subscriber.next(
           windowRecord(
@@ -112,7 +128,7 @@ export function slidingWindow<T, A, R>(
             aggregate.result(acc),
             firing,
             w.origin,
-            w.pending.take(),
+            ack ?? shares!.single() ?? shares!,
           ),
         );
       };
@@ -124,7 +140,7 @@ export function slidingWindow<T, A, R>(
       const onWindowTime = (w: Window, time: number): void => {
         const ks = keys.get(w.key)!;
         if (w.phase === OPEN) {
-          if (!onUpdate) emit(ks, w, "on-time");
+          if (!onUpdate) emit(ks, w, "on-time", undefined);
           if (lateness > 0) {
             w.phase = FIRED;
             windowQueue.add(time + lateness, w);
@@ -132,7 +148,7 @@ export function slidingWindow<T, A, R>(
           }
         }
         ks.windows.delete(w.start);
-        open -= 1;
+        windowCount -= 1;
         forget(ks, w.key);
       };
 
@@ -145,14 +161,18 @@ export function slidingWindow<T, A, R>(
       const onRecord = (r: Record<T>): void => {
         const t = r.timestamp;
         const lastStart = alignDown(t, slide, offset);
-        // live windows are those not yet cleaned up: a prefix of the starts, newest first
+        // live windows are those not yet cleaned up: a prefix of the starts, newest first;
+        // the open ones (not fired yet) are a prefix of those
         let live = 0;
+        let unfired = 0;
         for (
           let s = lastStart;
           s > t - size && s + size - 1 + lateness > watermark;
           s -= slide
-        )
+        ) {
           live += 1;
+          if (s + size - 1 > watermark) unfired += 1;
+        }
         if (live === 0) {
           subscriber.next(late(r));
           return;
@@ -164,8 +184,14 @@ export function slidingWindow<T, A, R>(
         }
         const paneStart = alignDown(t, pane, offset);
         let p = ks.panes.get(paneStart);
+        const fresh = p === undefined;
         if (p === undefined) {
-          p = { key: r.key, start: paneStart, acc: aggregate.create() };
+          p = {
+            key: r.key,
+            start: paneStart,
+            acc: aggregate.create(),
+            pending: new PaneAckBag(),
+          };
           ks.panes.set(paneStart, p);
           paneQueue.add(
             alignDown(paneStart, slide, offset) + size - 1 + lateness,
@@ -175,27 +201,32 @@ export function slidingWindow<T, A, R>(
         p.acc = aggregate.add(p.acc, r.value);
         const ack = r.ack;
         if (live > 1) ack.retain(live - 1);
+        // The record is in `live` windows. The open ones take it from the pane's pending
+        // bag when they fire; the fired ones (and, on update, all) are emitted now. Only a
+        // new pane can be the first record of a window: windows exist while a pane of theirs
+        // does, so only then (or to emit) are the windows looked up.
+        const skip = fresh || onUpdate ? 0 : unfired;
         for (let i = 0, s = lastStart; i < live; i++, s -= slide) {
+          if (i < skip) continue;
           let w = ks.windows.get(s);
           if (w === undefined) {
-            if (open >= maxOpen) throw tooManyWindows(name, maxOpen);
+            if (windowCount >= maxOpen) throw tooManyWindows(name, maxOpen);
             const last = s + size - 1;
             const fired = last <= watermark;
             w = {
               key: r.key,
               start: s,
               phase: fired ? FIRED : OPEN,
-              pending: new AckBag(),
               origin: r.origin,
             };
             ks.windows.set(s, w);
             windowQueue.add(fired ? last + lateness : last, w);
-            open += 1;
+            windowCount += 1;
           }
-          w.pending.add(ack);
-          if (w.phase === FIRED) emit(ks, w, "late");
-          else if (onUpdate) emit(ks, w, "update");
+          if (w.phase === FIRED) emit(ks, w, "late", ack);
+          else if (onUpdate) emit(ks, w, "update", ack);
         }
+        if (unfired > 0 && !onUpdate) p.pending.add(ack);
       };
 
       const advance = (time: number): void => {

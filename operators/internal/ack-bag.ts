@@ -75,3 +75,86 @@ export class AckBag {
     return new RepeatedAck(handles, counts);
   }
 }
+
+/**
+ * The pending handles of one pane of a sliding window, shared by every window the pane is
+ * in. It only grows: a window firing takes a {@link PaneShares} share of the prefix it has
+ * seen, and records added later belong to later windows only.
+ */
+export class PaneAckBag {
+  readonly handles: AckHandle[] = [];
+  readonly counts: number[] = [];
+
+  add(handle: AckHandle): void {
+    const n = this.handles.length;
+    if (n > 0 && this.handles[n - 1] === handle) this.counts[n - 1]! += 1;
+    else {
+      this.handles.push(handle);
+      this.counts.push(1);
+    }
+  }
+}
+
+/**
+ * One handle settling, once, one share of each handle in the prefixes of pane bags it was
+ * given: the result of a window that merged those panes.
+ */
+export class PaneShares implements AckHandle {
+  private done = false;
+  private readonly bags: PaneAckBag[] = [];
+  /** Entries of each bag seen, and the count of its last entry then (it may grow later). */
+  private readonly lengths: number[] = [];
+  private readonly lasts: number[] = [];
+
+  get settled(): boolean {
+    return this.done;
+  }
+
+  /** Takes a share of everything in `bag` now; false if it is empty. */
+  take(bag: PaneAckBag): boolean {
+    const n = bag.handles.length;
+    if (n === 0) return false;
+    this.bags.push(bag);
+    this.lengths.push(n);
+    this.lasts.push(bag.counts[n - 1]!);
+    return true;
+  }
+
+  /** The one handle with one share this stands for, if that is all it holds. */
+  single(): AckHandle | undefined {
+    return this.bags.length === 1 &&
+      this.lengths[0] === 1 &&
+      this.lasts[0] === 1
+      ? this.bags[0]!.handles[0]
+      : undefined;
+  }
+
+  private each(fn: (handle: AckHandle, count: number) => void): void {
+    for (let b = 0; b < this.bags.length; b++) {
+      const { handles, counts } = this.bags[b]!;
+      const last = this.lengths[b]! - 1;
+      for (let i = 0; i < last; i++) fn(handles[i]!, counts[i]!);
+      fn(handles[last]!, this.lasts[b]!);
+    }
+  }
+
+  retain(count: number): void {
+    this.each((h, c) => h.retain(count * c));
+  }
+
+  ack(): void {
+    if (this.done) return;
+    this.done = true;
+    this.each((h, c) => {
+      for (; c > 0; c--) h.ack();
+    });
+  }
+
+  nack(error: SluiceError): void {
+    if (this.done) return;
+    this.done = true;
+    this.each((h, c) => {
+      for (; c > 0; c--) h.nack(error);
+    });
+  }
+}
