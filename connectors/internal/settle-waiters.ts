@@ -8,6 +8,8 @@ export class SettleWaiters {
 
   /** Re-checks every pending wait; call after every settle and state change. */
   wake(): void {
+    // Called on every settle: no copy (no allocation) while nothing waits.
+    if (this.waiters.size === 0) return;
     for (const waiter of [...this.waiters]) waiter();
   }
 

@@ -235,6 +235,53 @@ for (const client of ["kafkajs", "confluent"] as const) {
       }
     });
 
+    it("takes a fetched batch larger than maxInFlight chunk by chunk when records settle at once: each record once, in offset order", async () => {
+      const t = await topic(`chunks-${client}`, 1);
+      const sink = kafkaSink<string>({
+        brokers,
+        client,
+        topic: t,
+        encode: encodeText,
+      });
+      const count = 300;
+      await sink.write(
+        Array.from({ length: count }, (_, n) => ({
+          key: "k",
+          value: JSON.stringify({ n }),
+        })),
+      );
+      await sink.close();
+      const source = kafkaSource<Reading>({
+        brokers,
+        client,
+        group: uniqueName("chunks-group"),
+        topics: [t],
+        decode: decodeReading,
+        maxInFlight: 10,
+        lowWatermark: 5,
+        onDecodeError: "fail",
+      });
+      const c = collectAll(source);
+      try {
+        await waitFor(
+          () => c.received.length >= count,
+          30_000,
+          `${count} records`,
+        );
+        await waitFor(() => source.inFlight === 0, 10_000, "nothing in flight");
+        expect(c.received.map((r) => r.origin?.offset)).toEqual(
+          Array.from({ length: count }, (_, n) => n),
+        );
+        expect(c.received.map((r) => r.value.n)).toEqual(
+          Array.from({ length: count }, (_, n) => n),
+        );
+        expect(source.metrics.recordsIn).toBe(count);
+      } finally {
+        c.stop();
+        await source.close();
+      }
+    });
+
     it("resumes a restarted source in the same group from the commit", async () => {
       const t = await topic(`restart-${client}`);
       const sink = kafkaSink<string>({

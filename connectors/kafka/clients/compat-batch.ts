@@ -33,13 +33,18 @@ export function fetchedBatch(
   payload: KafkaJsCompatibleBatchPayload,
 ): FetchedBatch {
   const { batch } = payload;
-  const messages: FetchedMessage[] = batch.messages.map((m) => ({
-    offset: Number(m.offset),
-    key: m.key ?? null,
-    value: m.value ?? null,
-    timestamp: Number(m.timestamp),
-    headers: headersToStrings(m.headers),
-  }));
+  const fetched = batch.messages;
+  const messages = new Array<FetchedMessage>(fetched.length);
+  for (let i = 0; i < fetched.length; i++) {
+    const m = fetched[i]!;
+    messages[i] = {
+      offset: Number(m.offset),
+      key: m.key ?? null,
+      value: m.value ?? null,
+      timestamp: Number(m.timestamp),
+      headers: headersToStrings(m.headers),
+    };
+  }
   return {
     topic: batch.topic,
     partition: batch.partition,

@@ -1,26 +1,33 @@
 /** A header value as the drivers hand it over. @internal */
 export type HeaderValue = Buffer | string | undefined | null;
 
+/** Shared by every message without headers (most of them): nothing to allocate. */
+const NO_HEADERS: { readonly [name: string]: string } = Object.freeze({});
+
 /**
  * Header values as strings, whatever the driver hands over: buffers as UTF-8, a repeated
- * header keeps its last value, missing values are left out.
+ * header keeps its last value, missing values are left out. Messages without headers (the
+ * drivers hand over `{}` or nothing) all share one frozen empty object.
  * @internal
  */
 export function headersToStrings(
   headers:
     | { readonly [name: string]: HeaderValue | readonly HeaderValue[] }
     | undefined,
-): { [name: string]: string } {
-  const out: { [name: string]: string } = {};
-  if (headers === undefined) return out;
-  for (const [name, raw] of Object.entries(headers)) {
+): { readonly [name: string]: string } {
+  if (headers === undefined) return NO_HEADERS;
+  let out: { [name: string]: string } | undefined;
+  for (const name in headers) {
+    if (!Object.prototype.hasOwnProperty.call(headers, name)) continue;
+    const raw = headers[name];
     const value: HeaderValue = Array.isArray(raw)
       ? (raw as readonly HeaderValue[])[raw.length - 1]
       : (raw as HeaderValue);
     if (value === undefined || value === null) continue;
+    out ??= {};
     out[name] = typeof value === "string" ? value : value.toString("utf8");
   }
-  return out;
+  return out ?? NO_HEADERS;
 }
 
 /** Groups partitions by topic, the shape both drivers' pause/resume take. @internal */
