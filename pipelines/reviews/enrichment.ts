@@ -53,6 +53,11 @@ export interface EnrichmentOptions {
   readonly dedupeStore: DedupeStore;
   /** How long a processed event id is remembered. Default 7 days. */
   readonly dedupeTtlMs?: number;
+  /**
+   * How long the claim on an event id in flight lives unconfirmed: after a crash, the
+   * restarted job waits this long for the ids the dead one had in flight. Default 60 s.
+   */
+  readonly dedupeClaimTtlMs?: number;
   /** Writes dead letters and acks each once stored. */
   readonly deadLetters: (
     deadLetters: Observable<Record<DeadLetter<unknown>>>,
@@ -109,6 +114,9 @@ export function enrichReviews(options: EnrichmentOptions): {
     idOf: (r) => r.value.metadata.eventId,
     store: options.dedupeStore,
     ttlMs: options.dedupeTtlMs ?? 7 * 86_400_000,
+    ...(options.dedupeClaimTtlMs !== undefined
+      ? { claimTtlMs: options.dedupeClaimTtlMs }
+      : {}),
     ...scheduler,
   });
   const policy = "DEAD_LETTER" as const;

@@ -189,7 +189,8 @@ async function startJobs(pass: string) {
     dedupeKeyPrefix: `recommend-${runId}-${pass}:`,
     dedupeTtlMs: 3_600_000,
     topK: 3,
-    idleTimeoutMs: 300,
+    // A pause this long while the topic is read would close the stats windows early.
+    idleTimeoutMs: 1_000,
   });
   return { w, enrichGroup, recommendGroup };
 }

@@ -318,6 +318,8 @@ export interface EnrichmentJobOptions {
   /** Key prefix of this job's processed ids in memcached (its own "EVCache", C.7.1). */
   readonly dedupeKeyPrefix: string;
   readonly dedupeTtlMs: number;
+  /** Life of an unconfirmed claim on an event id (the wait after a crash). Default 60 s. */
+  readonly dedupeClaimTtlMs?: number;
   readonly maxInFlight?: number;
   readonly rpcTimeoutMs?: number;
 }
@@ -386,6 +388,9 @@ export async function startEnrichment(
     users,
     dedupeStore: store,
     dedupeTtlMs: o.dedupeTtlMs,
+    ...(o.dedupeClaimTtlMs !== undefined
+      ? { dedupeClaimTtlMs: o.dedupeClaimTtlMs }
+      : {}),
     deadLetters: kafkaDeadLetters(dlq),
   });
   const done = lastValueFrom(

@@ -42,6 +42,9 @@ export default defineJob({
         .int()
         .positive()
         .default(7 * 86_400_000),
+      // After a crash, the restarted job waits this long for the event ids the dead one
+      // had claimed and not confirmed.
+      dedupeClaimTtlMs: z.number().int().positive().default(60_000),
       maxInFlight: z.number().int().positive().default(2_000),
     })
     .strict(),
@@ -71,6 +74,7 @@ export default defineJob({
       memcachedServers: memcachedServers(ctx.runtime),
       dedupeKeyPrefix: c.dedupeKeyPrefix,
       dedupeTtlMs: c.dedupeTtlMs,
+      dedupeClaimTtlMs: c.dedupeClaimTtlMs,
       maxInFlight: c.maxInFlight,
     });
     const { dedupe, badRecords } = job.counters;
