@@ -127,14 +127,17 @@ const at = (port: number) => ({ host: "127.0.0.1", port });
 const eventOf = (reviewId: string, n: number): PublishedEvent => ({
   metadata: {
     eventId: randomUUID(),
-    occurredAt: 1_700_000_000_000 + n,
+    occurredAt: Date.now() + n,
     producer: "replay-test",
     correlationId: null,
   },
   reviewId,
 });
 
-/** Writes ReviewEvents to `reviews`, keyed by review id like the relay. */
+/**
+ * Writes ReviewEvents to `reviews`, keyed by review id like the relay. Timestamps are now:
+ * older ones would fall out of the topic's retention while the test runs.
+ */
 async function publish(events: readonly PublishedEvent[]): Promise<void> {
   const sink = kafkaSink<Buffer>({
     brokers: env.kafkaBrokers,
