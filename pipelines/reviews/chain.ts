@@ -31,7 +31,7 @@ import {
   type EnrichedReview,
   type ReviewEventValue,
 } from "./enrichment.js";
-import { generateReviews } from "./producer.js";
+import { ChainObserver, corruptEvent, submitReviews } from "./chain-parts.js";
 import { TasteModel } from "./recommend.js";
 import {
   recommend,
@@ -132,12 +132,6 @@ function decode<T>(
         };
   });
 }
-
-const percentile = (xs: number[], p: number): number => {
-  if (xs.length === 0) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
 
 /**
  * The reviews system end to end in one process, on the embedded log and stores: the
@@ -251,13 +245,8 @@ export async function runReviewsChain(
   );
 
   // Recommendation job: the "tables" it writes are maps here (Cassandra and PostgreSQL on the stack).
-  const recommendations = new Map<number, UserRecommendations>();
-  const updatesPerUser = new Map<number, number>();
+  const seen = new ChainObserver();
   const model = new TasteModel();
-  const movieStats: MovieRatingStats[] = [];
-  const submittedAt = new Map<string, number>();
-  const latencies: number[] = [];
-  let recommendationsWritten = 0;
   const recommendationSource = memorySource<Buffer>(log, {
     group: "reviews-recommendation",
     topics: ["reviews-enriched"],
@@ -279,14 +268,7 @@ export async function runReviewsChain(
         idleTimeoutMs: 300,
       }),
       mergeMap((r: Record<RecommendationOutput>) => {
-        const v = r.value;
-        if (v.kind === "recommendations") {
-          recommendations.set(v.userId, v);
-          updatesPerUser.set(v.userId, (updatesPerUser.get(v.userId) ?? 0) + 1);
-          recommendationsWritten += 1;
-          const started = submittedAt.get(v.triggeredBy);
-          if (started !== undefined) latencies.push(Date.now() - started);
-        } else movieStats.push(v);
+        seen.observe(r.value);
         r.ack.ack();
         return of(r);
       }),
@@ -296,35 +278,22 @@ export async function runReviewsChain(
 
   // Producer: submit reviews to the review service over RPC, a few at a time.
   const started = Date.now();
-  let produced = 0;
-  let accepted = 0;
-  let rejected = 0;
-  const inFlight = new Set<Promise<void>>();
-  for (const p of generateReviews({
-    catalog,
-    seed: o.seed,
-    malformedShare: o.malformedShare,
-    ratePerSecond: o.reviews / 86_400,
-  })) {
-    if (produced >= o.reviews) break;
-    produced += 1;
-    submittedAt.set(p.review.reviewId, Date.now());
-    const call = producerClient.put(p.review).then(
-      () => void (accepted += 1),
-      () => void (rejected += 1),
-    );
-    inFlight.add(call);
-    void call.finally(() => inFlight.delete(call));
-    if (inFlight.size >= 32) await Promise.race(inFlight);
-    if (produced % 250 === 0) onProgress?.("produced", produced);
-  }
-  await Promise.all(inFlight);
-  onProgress?.("produced", produced);
+  const { produced, accepted, rejected } = await submitReviews(
+    producerClient,
+    {
+      catalog,
+      reviews: o.reviews,
+      seed: o.seed,
+      malformedShare: o.malformedShare,
+    },
+    seen,
+    onProgress,
+  );
   // Corrupt events straight onto the topic: the enrichment job must dead-letter them and go on.
   for (let i = 0; i < o.corruptEvents; i++)
     log.append("reviews", {
       key: `corrupt-${i}`,
-      value: Buffer.from([0xc3, 0x01, 0xde, 0xad, i]),
+      value: corruptEvent(i),
     });
 
   // Wait until every stage has caught up: relay published every write, both groups committed to the end.
@@ -350,15 +319,15 @@ export async function runReviewsChain(
         : new Error("a reviews job failed", { cause: failure });
     if (Date.now() > deadline)
       throw new Error(
-        `reviews chain did not catch up in time: relay published ${relay.stats.published} (stale ${relay.stats.stale}) of ${accepted}; enrichment caught up ${caughtUp("reviews-enrichment", "reviews")}, recommendation caught up ${caughtUp("reviews-recommendation", "reviews-enriched")} (in flight ${recommendationSource.inFlight}, stats windows ${movieStats.length}, updates ${recommendationsWritten})`,
+        `reviews chain did not catch up in time: relay published ${relay.stats.published} (stale ${relay.stats.stale}) of ${accepted}; enrichment caught up ${caughtUp("reviews-enrichment", "reviews")}, recommendation caught up ${caughtUp("reviews-recommendation", "reviews-enriched")} (in flight ${recommendationSource.inFlight}, stats windows ${seen.movieStats.length}, updates ${seen.recommendationsWritten})`,
       );
-    onProgress?.("processed", recommendationsWritten);
+    onProgress?.("processed", seen.recommendationsWritten);
     await new Promise((resolve) => setTimeout(resolve, 50));
     await enrichmentSource.commit();
     await recommendationSource.commit();
   }
   const seconds = (Date.now() - started) / 1000;
-  onProgress?.("processed", recommendationsWritten);
+  onProgress?.("processed", seen.recommendationsWritten);
 
   await relay.close();
   await enrichmentSource.close();
@@ -392,18 +361,15 @@ export async function runReviewsChain(
       dedupeHits: enrichment.counters.dedupe.hits,
       deadLetters: byCode,
     },
-    recommendationsWritten,
-    usersWithRecommendations: recommendations.size,
-    statsWindows: movieStats.length,
+    recommendationsWritten: seen.recommendationsWritten,
+    usersWithRecommendations: seen.recommendations.size,
+    statsWindows: seen.movieStats.length,
     seconds,
-    latencyMs: {
-      p50: percentile(latencies, 50),
-      p99: percentile(latencies, 99),
-    },
-    recommendations,
-    updatesPerUser,
+    latencyMs: seen.latencyMs(),
+    recommendations: seen.recommendations,
+    updatesPerUser: seen.updatesPerUser,
     model,
-    movieStats,
+    movieStats: seen.movieStats,
     catalog,
     allCommitted:
       caughtUp("reviews-enrichment", "reviews") &&

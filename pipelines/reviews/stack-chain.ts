@@ -6,12 +6,8 @@ import { kafkaAdmin, kafkaSink } from "../../connectors/kafka/index.js";
 import { createPostgresPool } from "../../connectors/postgres/index.js";
 import type { ReviewsChainOptions, ReviewsChainReport } from "./chain.js";
 import { generateCatalog } from "./catalog.js";
-import { generateReviews } from "./producer.js";
+import { ChainObserver, corruptEvent, submitReviews } from "./chain-parts.js";
 import { TasteModel } from "./recommend.js";
-import type {
-  MovieRatingStats,
-  UserRecommendations,
-} from "./recommendation.js";
 import { reviewServiceClient } from "./services.js";
 import {
   localWiring,
@@ -69,12 +65,6 @@ export function stackRunNames(runId: string): StackRunNames {
     analyticsSchema: `analytics_${runId}`,
   };
 }
-
-const percentile = (xs: number[], p: number): number => {
-  if (xs.length === 0) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
 
 /**
  * The same chain as {@link runReviewsChain}, against the real services: the review service
@@ -157,12 +147,7 @@ export async function runReviewsChainOnStack(
       dedupeTtlMs: 86_400_000,
     });
 
-    const recommendations = new Map<number, UserRecommendations>();
-    const updatesPerUser = new Map<number, number>();
-    const movieStats: MovieRatingStats[] = [];
-    const submittedAt = new Map<string, number>();
-    const latencies: number[] = [];
-    let recommendationsWritten = 0;
+    const seen = new ChainObserver();
     const model = new TasteModel();
     const recommendation = await startRecommendation(w, {
       brokers,
@@ -180,15 +165,7 @@ export async function runReviewsChainOnStack(
       topK: 5,
       idleTimeoutMs: 300,
       model,
-      onOutput: (v) => {
-        if (v.kind === "recommendations") {
-          recommendations.set(v.userId, v);
-          updatesPerUser.set(v.userId, (updatesPerUser.get(v.userId) ?? 0) + 1);
-          recommendationsWritten += 1;
-          const started = submittedAt.get(v.triggeredBy);
-          if (started !== undefined) latencies.push(Date.now() - started);
-        } else movieStats.push(v);
-      },
+      onOutput: (v) => seen.observe(v),
     });
     let failure: unknown;
     for (const job of [enrichment.done, recommendation.done, relay.done])
@@ -198,30 +175,17 @@ export async function runReviewsChainOnStack(
     const producer = await reviewServiceClient(at(reviewServer.port));
     w.onShutdown(() => producer.close());
     const started = Date.now();
-    let produced = 0;
-    let accepted = 0;
-    let rejected = 0;
-    const inFlight = new Set<Promise<void>>();
-    for (const p of generateReviews({
-      catalog,
-      seed: o.seed,
-      malformedShare: o.malformedShare,
-      ratePerSecond: o.reviews / 86_400,
-    })) {
-      if (produced >= o.reviews) break;
-      produced += 1;
-      submittedAt.set(p.review.reviewId, Date.now());
-      const call = producer.put(p.review).then(
-        () => void (accepted += 1),
-        () => void (rejected += 1),
-      );
-      inFlight.add(call);
-      void call.finally(() => inFlight.delete(call));
-      if (inFlight.size >= 32) await Promise.race(inFlight);
-      if (produced % 250 === 0) onProgress?.("produced", produced);
-    }
-    await Promise.all(inFlight);
-    onProgress?.("produced", produced);
+    const { produced, accepted, rejected } = await submitReviews(
+      producer,
+      {
+        catalog,
+        reviews: o.reviews,
+        seed: o.seed,
+        malformedShare: o.malformedShare,
+      },
+      seen,
+      onProgress,
+    );
     // Undecodable events straight onto the topic: they must reach the dead letter.
     if (o.corruptEvents > 0) {
       const raw = kafkaSink<Buffer>({
@@ -233,7 +197,7 @@ export async function runReviewsChainOnStack(
         await raw.write(
           Array.from({ length: o.corruptEvents }, (_, i) => ({
             key: `corrupt-${i}`,
-            value: Buffer.from([0xc3, 0x01, 0xde, 0xad, i]),
+            value: corruptEvent(i),
           })),
         );
       } finally {
@@ -251,7 +215,7 @@ export async function runReviewsChainOnStack(
         throw failure instanceof Error
           ? failure
           : new Error("a reviews job failed", { cause: failure });
-      onProgress?.("processed", recommendationsWritten);
+      onProgress?.("processed", seen.recommendationsWritten);
       await enrichment.source.commit();
       await recommendation.source.commit();
       if (
@@ -262,12 +226,12 @@ export async function runReviewsChainOnStack(
         break;
       if (Date.now() > deadline)
         throw new Error(
-          `reviews chain on the stack did not catch up in time: relay published ${relay.stats.published} (stale ${relay.stats.stale}) of ${accepted}; recommendation updates ${recommendationsWritten}, stats windows ${movieStats.length}`,
+          `reviews chain on the stack did not catch up in time: relay published ${relay.stats.published} (stale ${relay.stats.stale}) of ${accepted}; recommendation updates ${seen.recommendationsWritten}, stats windows ${seen.movieStats.length}`,
         );
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     const seconds = (Date.now() - started) / 1000;
-    onProgress?.("processed", recommendationsWritten);
+    onProgress?.("processed", seen.recommendationsWritten);
     const allCommitted =
       (await caughtUp(enrichmentGroup, names.topics.reviews)) &&
       (await caughtUp(recommendationGroup, names.topics.enriched));
@@ -305,18 +269,15 @@ export async function runReviewsChainOnStack(
         dedupeHits: enrichment.counters.dedupe.hits,
         deadLetters: byCode,
       },
-      recommendationsWritten,
-      usersWithRecommendations: recommendations.size,
-      statsWindows: movieStats.length,
+      recommendationsWritten: seen.recommendationsWritten,
+      usersWithRecommendations: seen.recommendations.size,
+      statsWindows: seen.movieStats.length,
       seconds,
-      latencyMs: {
-        p50: percentile(latencies, 50),
-        p99: percentile(latencies, 99),
-      },
-      recommendations,
-      updatesPerUser,
+      latencyMs: seen.latencyMs(),
+      recommendations: seen.recommendations,
+      updatesPerUser: seen.updatesPerUser,
       model,
-      movieStats,
+      movieStats: seen.movieStats,
       catalog,
       allCommitted,
     };
