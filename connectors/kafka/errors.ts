@@ -1,17 +1,6 @@
+export { closedError } from "../internal/errors.js";
 import { SluiceError } from "../../operators/sluice-error.js";
 import type { Origin } from "../../operators/record.js";
-
-/**
- * Work asked of a closed Kafka connector.
- *
- * @example
- * ```ts
- * throw closedError("kafka:orders");
- * ```
- */
-export function closedError(name: string): SluiceError {
-  return new SluiceError("CLOSED", `${name} is closed`);
-}
 
 /**
  * Bytes the source's `decode` rejected, with the record's origin.

@@ -1,16 +1,5 @@
+export { closedError } from "../internal/errors.js";
 import { SluiceError } from "../../operators/sluice-error.js";
-
-/**
- * The error a closed memcached store gives to every later call.
- *
- * @example
- * ```ts
- * if (closed) return throwError(() => closedError("memcached-dedupe"));
- * ```
- */
-export function closedError(name: string): SluiceError {
-  return new SluiceError("CLOSED", `${name} is closed`);
-}
 
 /**
  * A value in a dedupe key that this store did not write (another application shares the

@@ -1,3 +1,4 @@
+export { closedError } from "../internal/errors.js";
 import { SluiceError } from "../../operators/sluice-error.js";
 import type { TopicPartition } from "../types.js";
 
@@ -40,18 +41,6 @@ export function commitRejected(
       context: { topic: tp.topic, partition: tp.partition, stage: "commit" },
     },
   );
-}
-
-/**
- * Work asked of a closed connector.
- *
- * @example
- * ```ts
- * throw closedError("memory.sink");
- * ```
- */
-export function closedError(name: string): SluiceError {
-  return new SluiceError("CLOSED", `${name} is closed`);
 }
 
 /**
