@@ -1,21 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  createCassandraClient,
-  type CassandraClient,
-} from "../../connectors/cassandra/index.js";
-import { kafkaAdmin, type KafkaAdmin } from "../../connectors/kafka/index.js";
-import {
-  createPostgresPool,
-  type PostgresPool,
-} from "../../connectors/postgres/index.js";
+  closeReviewsStack,
+  openReviewsStack,
+} from "./testing/stack-fixture.js";
+import { type CassandraClient } from "../../connectors/cassandra/index.js";
+import { type KafkaAdmin } from "../../connectors/kafka/index.js";
+import { type PostgresPool } from "../../connectors/postgres/index.js";
 import { requireServices, type Endpoints } from "../../stack/index.js";
 import { uniqueName, waitFor } from "../../stack/smoke/wait.js";
-import { FIXTURE_MOVIES, FIXTURE_REVIEWS, FIXTURE_USERS } from "./fixtures.js";
-import {
-  postgresMovieRepo,
-  postgresUserRepo,
-  migrateCatalog,
-} from "./postgres-catalog.js";
+import { FIXTURE_REVIEWS, FIXTURE_USERS } from "./fixtures.js";
 import { reviewServiceClient } from "./services.js";
 import { stackRunNames } from "./stack-chain.js";
 import {
@@ -40,40 +33,12 @@ let dir: string;
 
 beforeAll(async () => {
   env = await requireServices(["kafka", "cassandra", "postgres", "memcached"]);
-  admin = kafkaAdmin({ brokers: env.kafkaBrokers });
-  await admin.createTopics([
-    { topic: names.topics.reviews, partitions: 2 },
-    { topic: names.topics.enriched, partitions: 2 },
-    { topic: names.topics.deadLetters, partitions: 1 },
-  ]);
-  cassandra = createCassandraClient({
-    contactPoints: env.cassandraContactPoints,
-    localDataCenter: env.cassandraLocalDc,
-    keyspace: names.keyspace,
-  });
-  postgres = createPostgresPool({ connectionString: env.databaseUrl });
-  await migrateCatalog(postgres, { schema: names.catalogSchema });
-  await postgresMovieRepo(postgres, names.catalogSchema).upsertMany(
-    FIXTURE_MOVIES,
-  );
-  await postgresUserRepo(postgres, names.catalogSchema).upsertMany(
-    FIXTURE_USERS,
-  );
+  ({ admin, cassandra, postgres } = await openReviewsStack(env, names));
   dir = await mkdtemp(join(tmpdir(), "sluice-reviews-it-"));
 });
 
 afterAll(async () => {
-  await admin?.deleteTopics(Object.values(names.topics));
-  await admin?.close();
-  await cassandra?.client.execute(`DROP KEYSPACE IF EXISTS ${names.keyspace}`);
-  await cassandra?.close();
-  await postgres?.pool.query(
-    `DROP SCHEMA IF EXISTS ${names.catalogSchema} CASCADE`,
-  );
-  await postgres?.pool.query(
-    `DROP SCHEMA IF EXISTS ${names.analyticsSchema} CASCADE`,
-  );
-  await postgres?.end();
+  await closeReviewsStack({ admin, cassandra, postgres }, names, []);
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });
 

@@ -1,39 +1,30 @@
 import { randomUUID } from "node:crypto";
 import type { Subscription } from "rxjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createCodec } from "../../avro/index.js";
 import {
-  createCassandraClient,
-  type CassandraClient,
-} from "../../connectors/cassandra/index.js";
+  closeReviewsStack,
+  openReviewsStack,
+  startReviewsServices,
+} from "./testing/stack-fixture.js";
+import { createCodec } from "../../avro/index.js";
+import { type CassandraClient } from "../../connectors/cassandra/index.js";
 import {
   DEAD_LETTER_HEADERS,
-  kafkaAdmin,
   kafkaSink,
   kafkaSource,
   type KafkaAdmin,
 } from "../../connectors/kafka/index.js";
-import {
-  createPostgresPool,
-  type PostgresPool,
-} from "../../connectors/postgres/index.js";
+import { type PostgresPool } from "../../connectors/postgres/index.js";
 import type { Record } from "../../operators/record.js";
 import { requireServices, type Endpoints } from "../../stack/index.js";
 import { uniqueName, waitFor } from "../../stack/smoke/wait.js";
-import { FIXTURE_MOVIES, FIXTURE_REVIEWS, FIXTURE_USERS } from "./fixtures.js";
-import {
-  migrateCatalog,
-  postgresMovieRepo,
-  postgresUserRepo,
-} from "./postgres-catalog.js";
+import { FIXTURE_REVIEWS } from "./fixtures.js";
 import { reviewServiceClient } from "./services.js";
 import { stackRunNames } from "./stack-chain.js";
 import {
   decodeEnrichedReview,
   localWiring,
-  startCatalogServices,
   startEnrichment,
-  startReviewService,
   type RunningJob,
 } from "./stack-wiring.js";
 
@@ -79,38 +70,9 @@ const at = (port: number) => ({ host: "127.0.0.1", port });
 
 beforeAll(async () => {
   env = await requireServices(["kafka", "cassandra", "postgres", "memcached"]);
-  admin = kafkaAdmin({ brokers: env.kafkaBrokers });
-  await admin.createTopics([
-    { topic: names.topics.reviews, partitions: 2 },
-    { topic: names.topics.enriched, partitions: 2 },
-    { topic: names.topics.deadLetters, partitions: 1 },
-  ]);
-  cassandra = createCassandraClient({
-    contactPoints: env.cassandraContactPoints,
-    localDataCenter: env.cassandraLocalDc,
-    keyspace: names.keyspace,
-  });
-  postgres = createPostgresPool({ connectionString: env.databaseUrl });
-  await migrateCatalog(postgres, { schema: names.catalogSchema });
-  await postgresMovieRepo(postgres, names.catalogSchema).upsertMany(
-    FIXTURE_MOVIES,
-  );
-  await postgresUserRepo(postgres, names.catalogSchema).upsertMany(
-    FIXTURE_USERS,
-  );
-  const reviewServer = await startReviewService(w, {
-    cassandra,
-    keyspace: names.keyspace,
-    port: 0,
-  });
-  reviewPort = reviewServer.port;
-  const { movieServer, userServer } = await startCatalogServices(w, {
-    postgres,
-    schema: names.catalogSchema,
-    moviePort: 0,
-    userPort: 0,
-    seed: { movies: 1, users: 1, seed: 1 },
-  });
+  ({ admin, cassandra, postgres } = await openReviewsStack(env, names));
+  const ports = await startReviewsServices(w, { cassandra, postgres }, names);
+  reviewPort = ports.review;
   const group = `enrich-${runId}`;
   groups.push(group);
   job = await startEnrichment(w, {
@@ -120,8 +82,8 @@ beforeAll(async () => {
     enrichedTopic: names.topics.enriched,
     deadLetterTopic: names.topics.deadLetters,
     reviewService: at(reviewPort),
-    movieService: at(movieServer.port),
-    userService: at(userServer.port),
+    movieService: at(ports.movie),
+    userService: at(ports.user),
     memcachedServers: env.memcachedServers,
     dedupeKeyPrefix: `enrich-${runId}:`,
     dedupeTtlMs: 3_600_000,
@@ -131,15 +93,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const s of subscriptions) s.unsubscribe();
   await w.close();
-  await admin?.deleteGroups(groups).catch(() => undefined);
-  await admin?.deleteTopics(Object.values(names.topics));
-  await admin?.close();
-  await cassandra?.client.execute(`DROP KEYSPACE IF EXISTS ${names.keyspace}`);
-  await cassandra?.close();
-  await postgres?.pool.query(
-    `DROP SCHEMA IF EXISTS ${names.catalogSchema} CASCADE`,
-  );
-  await postgres?.end();
+  await closeReviewsStack({ admin, cassandra, postgres }, names, groups);
 });
 
 /** Everything written to `topic` from its start, read by a group of its own. */

@@ -4,38 +4,29 @@ import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import type { Subscription } from "rxjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  closeReviewsStack,
+  openReviewsStack,
+  startReviewsServices,
+} from "./testing/stack-fixture.js";
 import { createCodec } from "../../avro/index.js";
+import { type CassandraClient } from "../../connectors/cassandra/index.js";
 import {
-  createCassandraClient,
-  type CassandraClient,
-} from "../../connectors/cassandra/index.js";
-import {
-  kafkaAdmin,
   kafkaSink,
   kafkaSource,
   type KafkaAdmin,
 } from "../../connectors/kafka/index.js";
-import {
-  createPostgresPool,
-  type PostgresPool,
-} from "../../connectors/postgres/index.js";
+import { type PostgresPool } from "../../connectors/postgres/index.js";
 import { requireServices, type Endpoints } from "../../stack/index.js";
 import { uniqueName, waitFor } from "../../stack/smoke/wait.js";
 import type { EnrichedReview } from "./enrichment.js";
 import { FIXTURE_MOVIES, FIXTURE_REVIEWS, FIXTURE_USERS } from "./fixtures.js";
-import {
-  migrateCatalog,
-  postgresMovieRepo,
-  postgresUserRepo,
-} from "./postgres-catalog.js";
 import { reviewServiceClient } from "./services.js";
 import { stackRunNames } from "./stack-chain.js";
 import {
   decodeEnrichedReview,
   localWiring,
-  startCatalogServices,
   startRecommendation,
-  startReviewService,
 } from "./stack-wiring.js";
 import type { Review } from "./types.js";
 
@@ -83,42 +74,8 @@ beforeAll(async () => {
   });
   if (setup.status !== 0)
     throw new Error(`node stack/setup.mjs failed:\n${setup.stderr}`);
-  admin = kafkaAdmin({ brokers: env.kafkaBrokers });
-  await admin.createTopics([
-    { topic: names.topics.reviews, partitions: 2 },
-    { topic: names.topics.enriched, partitions: 2 },
-    { topic: names.topics.deadLetters, partitions: 1 },
-  ]);
-  cassandra = createCassandraClient({
-    contactPoints: env.cassandraContactPoints,
-    localDataCenter: env.cassandraLocalDc,
-    keyspace: names.keyspace,
-  });
-  postgres = createPostgresPool({ connectionString: env.databaseUrl });
-  await migrateCatalog(postgres, { schema: names.catalogSchema });
-  await postgresMovieRepo(postgres, names.catalogSchema).upsertMany(
-    FIXTURE_MOVIES,
-  );
-  await postgresUserRepo(postgres, names.catalogSchema).upsertMany(
-    FIXTURE_USERS,
-  );
-  const reviewServer = await startReviewService(w, {
-    cassandra,
-    keyspace: names.keyspace,
-    port: 0,
-  });
-  const { movieServer, userServer } = await startCatalogServices(w, {
-    postgres,
-    schema: names.catalogSchema,
-    moviePort: 0,
-    userPort: 0,
-    seed: { movies: 1, users: 1, seed: 1 },
-  });
-  ports = {
-    review: reviewServer.port,
-    movie: movieServer.port,
-    user: userServer.port,
-  };
+  ({ admin, cassandra, postgres } = await openReviewsStack(env, names));
+  ports = await startReviewsServices(w, { cassandra, postgres }, names);
   // REVIEWS distinct reviews of the fixture users and movies, all in one stats window.
   const template = FIXTURE_REVIEWS[0]!;
   reviews = Array.from({ length: REVIEWS }, (_, i) => {
@@ -175,18 +132,7 @@ afterAll(async () => {
   for (const c of children) c.kill("SIGKILL");
   for (const s of subscriptions) s.unsubscribe();
   await w.close();
-  await admin?.deleteGroups(groups).catch(() => undefined);
-  await admin?.deleteTopics(Object.values(names.topics));
-  await admin?.close();
-  await cassandra?.client.execute(`DROP KEYSPACE IF EXISTS ${names.keyspace}`);
-  await cassandra?.close();
-  await postgres?.pool.query(
-    `DROP SCHEMA IF EXISTS ${names.catalogSchema} CASCADE`,
-  );
-  await postgres?.pool.query(
-    `DROP SCHEMA IF EXISTS ${names.analyticsSchema} CASCADE`,
-  );
-  await postgres?.end();
+  await closeReviewsStack({ admin, cassandra, postgres }, names, groups);
 });
 
 /** `sluice run reviews-enrichment` on this run's topics, group and key prefix. */

@@ -1,35 +1,23 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  closeReviewsStack,
+  openReviewsStack,
+  startReviewsServices,
+} from "./testing/stack-fixture.js";
 import { createCodec } from "../../avro/index.js";
-import {
-  createCassandraClient,
-  type CassandraClient,
-} from "../../connectors/cassandra/index.js";
-import {
-  kafkaAdmin,
-  kafkaSink,
-  type KafkaAdmin,
-} from "../../connectors/kafka/index.js";
-import {
-  createPostgresPool,
-  type PostgresPool,
-} from "../../connectors/postgres/index.js";
+import { type CassandraClient } from "../../connectors/cassandra/index.js";
+import { kafkaSink, type KafkaAdmin } from "../../connectors/kafka/index.js";
+import { type PostgresPool } from "../../connectors/postgres/index.js";
 import { requireServices, type Endpoints } from "../../stack/index.js";
 import { uniqueName, waitFor } from "../../stack/smoke/wait.js";
-import { FIXTURE_MOVIES, FIXTURE_REVIEWS, FIXTURE_USERS } from "./fixtures.js";
-import {
-  migrateCatalog,
-  postgresMovieRepo,
-  postgresUserRepo,
-} from "./postgres-catalog.js";
+import { FIXTURE_REVIEWS } from "./fixtures.js";
 import { reviewServiceClient } from "./services.js";
 import { stackRunNames } from "./stack-chain.js";
 import {
   localWiring,
-  startCatalogServices,
   startEnrichment,
   startRecommendation,
-  startReviewService,
 } from "./stack-wiring.js";
 
 // Duplicates and a replay from offset 0 (issue 5): the sinks must be idempotent, so neither
@@ -61,42 +49,8 @@ const groups: string[] = [];
 
 beforeAll(async () => {
   env = await requireServices(["kafka", "cassandra", "postgres", "memcached"]);
-  admin = kafkaAdmin({ brokers: env.kafkaBrokers });
-  await admin.createTopics([
-    { topic: names.topics.reviews, partitions: 2 },
-    { topic: names.topics.enriched, partitions: 2 },
-    { topic: names.topics.deadLetters, partitions: 1 },
-  ]);
-  cassandra = createCassandraClient({
-    contactPoints: env.cassandraContactPoints,
-    localDataCenter: env.cassandraLocalDc,
-    keyspace: names.keyspace,
-  });
-  postgres = createPostgresPool({ connectionString: env.databaseUrl });
-  await migrateCatalog(postgres, { schema: names.catalogSchema });
-  await postgresMovieRepo(postgres, names.catalogSchema).upsertMany(
-    FIXTURE_MOVIES,
-  );
-  await postgresUserRepo(postgres, names.catalogSchema).upsertMany(
-    FIXTURE_USERS,
-  );
-  const reviewServer = await startReviewService(base, {
-    cassandra,
-    keyspace: names.keyspace,
-    port: 0,
-  });
-  const { movieServer, userServer } = await startCatalogServices(base, {
-    postgres,
-    schema: names.catalogSchema,
-    moviePort: 0,
-    userPort: 0,
-    seed: { movies: 1, users: 1, seed: 1 },
-  });
-  ports = {
-    review: reviewServer.port,
-    movie: movieServer.port,
-    user: userServer.port,
-  };
+  ({ admin, cassandra, postgres } = await openReviewsStack(env, names));
+  ports = await startReviewsServices(base, { cassandra, postgres }, names);
   const client = await reviewServiceClient(at(ports.review));
   try {
     for (const r of FIXTURE_REVIEWS) await client.put(r);
@@ -107,18 +61,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await base.close();
-  await admin?.deleteGroups(groups).catch(() => undefined);
-  await admin?.deleteTopics(Object.values(names.topics));
-  await admin?.close();
-  await cassandra?.client.execute(`DROP KEYSPACE IF EXISTS ${names.keyspace}`);
-  await cassandra?.close();
-  await postgres?.pool.query(
-    `DROP SCHEMA IF EXISTS ${names.catalogSchema} CASCADE`,
-  );
-  await postgres?.pool.query(
-    `DROP SCHEMA IF EXISTS ${names.analyticsSchema} CASCADE`,
-  );
-  await postgres?.end();
+  await closeReviewsStack({ admin, cassandra, postgres }, names, groups);
 });
 
 const at = (port: number) => ({ host: "127.0.0.1", port });
