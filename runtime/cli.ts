@@ -15,25 +15,15 @@ import { pathToFileURL } from "node:url";
 import { progress } from "./progress.js";
 import { isJobDefinition } from "./job.js";
 import type { AnyJob } from "./job.js";
-
-/** Jobs `sluice run <name>` knows by name (the composition root may import pipelines/). */
-const JOBS: { readonly [name: string]: () => Promise<unknown> } = {
-  "demo-count": () => import("../pipelines/demo/count-job.js"),
-  "reviews-service": () =>
-    import("../pipelines/reviews/jobs/review-service-job.js"),
-  "reviews-catalog": () => import("../pipelines/reviews/jobs/catalog-job.js"),
-  "reviews-cdc": () => import("../pipelines/reviews/jobs/cdc-job.js"),
-  "reviews-enrichment": () =>
-    import("../pipelines/reviews/jobs/enrichment-job.js"),
-  "reviews-recommendation": () =>
-    import("../pipelines/reviews/jobs/recommendation-job.js"),
-  "reviews-producer": () => import("../pipelines/reviews/jobs/producer-job.js"),
-};
+import { discoverPipelines, type PipelineCatalog } from "./pipelines.js";
 
 /** A registered job name, or a module path (`pipelines/reviews/enrichment`, `./my-job.js`). */
-async function loadJob(spec: string): Promise<AnyJob> {
+async function loadJob(
+  spec: string,
+  catalog: PipelineCatalog,
+): Promise<AnyJob> {
   let mod: unknown;
-  const registered = JOBS[spec];
+  const registered = catalog.jobs.get(spec);
   if (registered !== undefined) mod = await registered();
   else {
     // Relative paths are resolved from the package root first (compiled modules in dist/),
@@ -57,7 +47,7 @@ async function loadJob(spec: string): Promise<AnyJob> {
     }
     if (mod === undefined)
       throw new InvalidArgumentError(
-        `no job "${spec}": not a registered job (${Object.keys(JOBS).join(", ")}) and not an importable module (${lastError instanceof Error ? lastError.message : String(lastError)})`,
+        `no job "${spec}": not a registered job (${[...catalog.jobs.keys()].join(", ")}) and not an importable module (${lastError instanceof Error ? lastError.message : String(lastError)})`,
       );
   }
   const exports = mod as { readonly [name: string]: unknown };
@@ -117,7 +107,7 @@ function printEvent(e: StackEvent): void {
   );
 }
 
-function program(): Command {
+function program(catalog: PipelineCatalog): Command {
   const cli = new Command("sluice")
     .description("Keyed, windowed, idempotent stream jobs in TypeScript.")
     .showHelpAfterError("(run with --help for usage)")
@@ -128,7 +118,11 @@ function program(): Command {
     .description(
       "Run a demo on the embedded in-memory log and stores (no servers needed). `reviews` (the default): the movie-review system end to end. `keyed-count`: a keyed event-time window count over generated events.",
     )
-    .argument("[system]", "reviews | keyed-count", "reviews")
+    .argument(
+      "[system]",
+      ["reviews", "keyed-count", ...catalog.demos.keys()].join(" | "),
+      "reviews",
+    )
     .option(
       "--reviews <n>",
       "reviews to produce (reviews)",
@@ -142,6 +136,11 @@ function program(): Command {
       300,
     )
     .option("--users <n>", "users (reviews)", positiveInt("--users"), 1_000)
+    .option(
+      "--size <n>",
+      `how much work for the other demos (${[...catalog.demos].map(([name, d]) => `${name}: ${d.sizeUnit ?? "records"}`).join(", ") || "none installed"})`,
+      positiveInt("--size"),
+    )
     .option(
       "--events <n>",
       "generated events (keyed-count)",
@@ -182,7 +181,8 @@ function program(): Command {
     )
     .addHelpText(
       "after",
-      "\nExamples:\n  sluice demo\n  sluice demo --stack local --reviews 2000\n  sluice demo reviews --reviews 20000 --users 5000\n  sluice demo keyed-count --events 1000000 --keys 50\n",
+      `\nDemos of the other pipelines:\n${[...catalog.demos].map(([name, d]) => `  ${name.padEnd(14)} ${d.description}`).join("\n") || "  (none)"}\n` +
+        "\nExamples:\n  sluice demo\n  sluice demo --stack local --reviews 2000\n  sluice demo reviews --reviews 20000 --users 5000\n  sluice demo keyed-count --events 1000000 --keys 50\n",
     )
     .action(
       async (
@@ -196,23 +196,35 @@ function program(): Command {
           windowMs: number;
           partitions: number;
           seed: number;
+          size?: number;
           stack?: string;
           keep?: string;
         },
       ) => {
+        const other = catalog.demos.get(system);
         if (opts.stack !== undefined) {
           if (opts.stack !== "local")
             throw new InvalidArgumentError(
               `--stack must be "local", got "${opts.stack}"`,
             );
-          if (system !== "reviews")
+          if (system === "keyed-count")
             throw new InvalidArgumentError(
-              "--stack local runs the reviews demo only",
+              "--stack local does not apply to the keyed-count demo",
             );
           if (opts.keep !== undefined && !/^[a-z0-9_]{1,20}$/.test(opts.keep))
             throw new InvalidArgumentError(
               `--keep must match [a-z0-9_]{1,20}, got "${opts.keep}"`,
             );
+        }
+        if (other !== undefined) {
+          await other.run({
+            seed: opts.seed,
+            partitions: opts.partitions,
+            ...(opts.size !== undefined ? { size: opts.size } : {}),
+            ...(opts.stack !== undefined ? { stack: "local" as const } : {}),
+            ...(opts.keep !== undefined ? { keep: opts.keep } : {}),
+          });
+        } else if (opts.stack !== undefined && system === "reviews") {
           const endpoints = await requireServices([
             "kafka",
             "cassandra",
@@ -253,7 +265,7 @@ function program(): Command {
           });
         } else
           throw new InvalidArgumentError(
-            `unknown demo "${system}"; choose reviews or keyed-count`,
+            `unknown demo "${system}"; choose ${["reviews", "keyed-count", ...catalog.demos.keys()].join(", ")}`,
           );
       },
     );
@@ -312,7 +324,7 @@ function program(): Command {
     )
     .argument(
       "<job>",
-      `a registered job (${Object.keys(JOBS).join(", ")}) or a module path whose default export is defineJob({...}), e.g. pipelines/reviews/enrichment`,
+      `a registered job (${[...catalog.jobs.keys()].join(", ")}) or a module path whose default export is defineJob({...}), e.g. pipelines/reviews/enrichment`,
     )
     .option("--config <file>", "YAML or JSON config file")
     .option(
@@ -344,7 +356,7 @@ mounted file: { file: /var/run/secrets/... }. Exit codes: 0 clean, 1 failure, 2 
 130 second signal.`,
     )
     .action(async (spec: string, opts: { config?: string; port?: number }) => {
-      const job = await loadJob(spec);
+      const job = await loadJob(spec, catalog);
       const { runJob } = await import("./lifecycle.js");
       const run = await runJob(job, {
         ...(opts.config !== undefined ? { configFile: opts.config } : {}),
@@ -446,8 +458,8 @@ $SLUICE_CACHE_DIR (default ~/.cache/sluice).`,
 
 /** Runs the `sluice` command line; resolves to the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const cli = program();
   try {
+    const cli = program(await discoverPipelines());
     await cli.parseAsync([...argv], { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (error) {
