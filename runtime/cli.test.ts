@@ -14,4 +14,14 @@ describe("sluice run", () => {
     expect(text).toContain("--config <file>");
     expect(text).toContain("demo-count");
   });
+
+  it("names the unknown job, lists the known ones and exits 2", async () => {
+    const err = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const code = await main(["run", "no-such-job"]);
+    const text = err.mock.calls.map((c) => String(c[0])).join("");
+    err.mockRestore();
+    expect(code).toBe(2);
+    expect(text).toContain('no job "no-such-job"');
+    expect(text).toContain("reviews-enrichment");
+  });
 });

@@ -46,7 +46,7 @@ async function loadJob(
       }
     }
     if (mod === undefined)
-      throw new InvalidArgumentError(
+      throw new UsageError(
         `no job "${spec}": not a registered job (${[...catalog.jobs.keys()].join(", ")}) and not an importable module (${lastError instanceof Error ? lastError.message : String(lastError)})`,
       );
   }
@@ -55,7 +55,7 @@ async function loadJob(
     ? exports["default"]
     : Object.values(exports).find(isJobDefinition);
   if (job === undefined)
-    throw new InvalidArgumentError(
+    throw new UsageError(
       `module "${spec}" exports no job: export default defineJob({ ... })`,
     );
   return job;
@@ -67,6 +67,9 @@ const SERVICES: readonly ServiceName[] = [
   "postgres",
   "memcached",
 ];
+
+/** Bad input found inside a command's action (commander prints only its own parse errors). */
+class UsageError extends Error {}
 
 function positiveInt(name: string) {
   return (value: string): number => {
@@ -204,15 +207,15 @@ function program(catalog: PipelineCatalog): Command {
         const other = catalog.demos.get(system);
         if (opts.stack !== undefined) {
           if (opts.stack !== "local")
-            throw new InvalidArgumentError(
+            throw new UsageError(
               `--stack must be "local", got "${opts.stack}"`,
             );
           if (system === "keyed-count")
-            throw new InvalidArgumentError(
+            throw new UsageError(
               "--stack local does not apply to the keyed-count demo",
             );
           if (opts.keep !== undefined && !/^[a-z0-9_]{1,20}$/.test(opts.keep))
-            throw new InvalidArgumentError(
+            throw new UsageError(
               `--keep must match [a-z0-9_]{1,20}, got "${opts.keep}"`,
             );
         }
@@ -264,7 +267,7 @@ function program(catalog: PipelineCatalog): Command {
             seed: opts.seed,
           });
         } else
-          throw new InvalidArgumentError(
+          throw new UsageError(
             `unknown demo "${system}"; choose ${["reviews", "keyed-count", ...catalog.demos.keys()].join(", ")}`,
           );
       },
@@ -463,6 +466,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     await cli.parseAsync([...argv], { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`sluice: ${error.message}\n(run with --help for usage)`);
+      return 2;
+    }
     if (error instanceof StackError) {
       console.error(
         `sluice: ${error.service}: ${error.message}${error.logPath !== undefined ? `\n  log: ${error.logPath}` : ""}`,
