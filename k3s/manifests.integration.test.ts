@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { runtimeConfigSchema } from "../runtime/config.js";
+import { discoverPipelines } from "../runtime/pipelines.js";
 // @ts-expect-error -- plain ESM script without types (k3s/validate.mjs)
 import * as validator from "./validate.mjs";
 // @ts-expect-error -- plain ESM script without types (k3s/sync-avro.mjs)
@@ -18,18 +19,12 @@ const { avroDrift } = avro as { avroDrift(): string[] };
 
 const root = join(import.meta.dirname, "..");
 
-/** Jobs of runtime/cli.ts that are examples on the in-memory log, never deployed. */
+/** Registered jobs that are examples on the in-memory log, never deployed. */
 const NOT_DEPLOYED = new Set(["demo-count"]);
 
-/** The names in runtime/cli.ts's JOBS registry (read as text: the CLI does not export it). */
-function registeredJobs(): string[] {
-  const text = readFileSync(join(root, "runtime", "cli.ts"), "utf8");
-  const block = /const JOBS\b[^\n]*\}\s*=\s*\{([\s\S]*?)\n\};/.exec(text);
-  if (block === null)
-    throw new Error("runtime/cli.ts has no `const JOBS = { ... };`");
-  return [...block[1]!.matchAll(/^\s*"?([a-z0-9-]+)"?\s*:/gm)].map(
-    (m) => m[1]!,
-  );
+/** Every job name registered by a pipelines/<name>/entry.ts (what `sluice run` accepts). */
+async function registeredJobs(): Promise<string[]> {
+  return [...(await discoverPipelines()).jobs.keys()];
 }
 
 type Obj = { [k: string]: unknown };
@@ -106,9 +101,9 @@ describe("k3s manifests", () => {
         rendered = docs(build(join(root, "k3s", "overlays", env)));
       });
 
-      it("runs every job registered in runtime/cli.ts", () => {
-        const registered = registeredJobs();
-        expect(registered, "runtime/cli.ts's JOBS could not be read").toContain(
+      it("runs every job a pipeline registers", async () => {
+        const registered = await registeredJobs();
+        expect(registered, "pipelines/*/entry.ts could not be read").toContain(
           "demo-count",
         );
         const jobs = registered.filter((j) => !NOT_DEPLOYED.has(j));
