@@ -34,8 +34,14 @@ describe("Dockerfile", () => {
       }
     ).engines.node;
     const major = /(\d+)/.exec(engines)![1];
-    for (const s of stages)
-      expect(s).toMatch(new RegExp(`^FROM node:${major}-bookworm-slim`));
+    const names: string[] = [];
+    for (const s of stages) {
+      const from = /^FROM (\S+)(?: AS (\S+))?/.exec(s)!;
+      // Each stage starts from the Node image or from an earlier stage.
+      if (!names.includes(from[1]!))
+        expect(s).toMatch(new RegExp(`^FROM node:${major}-bookworm-slim`));
+      if (from[2] !== undefined) names.push(from[2]);
+    }
   });
 
   it("installs the Debian packages stack/setup.mjs installs for the native Kafka client", () => {
@@ -73,5 +79,22 @@ describe("Dockerfile", () => {
     expect(last).toMatch(/^CMD \["run", "[a-z0-9-]+"\]$/m);
     expect(dockerfile).not.toMatch(/^HEALTHCHECK/m);
     expect(last).toMatch(/^EXPOSE 9464$/m);
+  });
+
+  it("builds the cdc target: the runtime plus a JRE and the CDC reader compiled at build time", () => {
+    const cdc = stages.find((s) => /^FROM runtime-base AS cdc$/m.test(s));
+    expect(cdc, "no `FROM runtime-base AS cdc` stage").toBeDefined();
+    expect(cdc).toMatch(/openjdk-17-jre-headless/);
+    expect(cdc).toMatch(/COPY --from=cdc-reader \/opt\/sluice /);
+    expect(cdc).toMatch(/^CMD \["run", "reviews-cdc"\]$/m);
+    const reader = stages.find((s) => /^FROM \S+ AS cdc-reader$/m.test(s));
+    expect(reader).toMatch(/buildReader\('\/opt\/java'\)/);
+    const cassandra = readFileSync(
+      join(root, "k3s", "base", "infra", "cassandra.yaml"),
+      "utf8",
+    );
+    expect(cassandra).toMatch(
+      /image: sluice-cdc:0\.1\.0\n\s+args: \["run", "reviews-cdc"\]/,
+    );
   });
 });

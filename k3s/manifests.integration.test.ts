@@ -56,7 +56,7 @@ function jobContainers(rendered: Obj[]): JobContainer[] {
   for (const w of rendered)
     for (const c of a(podSpec(w)["containers"]).map(o)) {
       const args = a(c["args"]);
-      if (/(^|\/)sluice:/.test(String(c["image"])))
+      if (/(^|\/)sluice(-cdc)?:/.test(String(c["image"])))
         out.push({ job: String(args[1]), workload: w, container: c });
     }
   return out;

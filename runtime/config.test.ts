@@ -67,6 +67,7 @@ describe("loadConfig", () => {
         DATABASE_URL: "postgres://u:p@h/db",
         MEMCACHED_SERVERS: "m:11211",
         CASSANDRA_CONTACT_POINTS: "c1,c2",
+        SLUICE_CASSANDRA_REPLICATION_FACTOR: "3",
         SLUICE_JOB__BATCH_SIZE: "7",
         SLUICE_JOB__SINK__TABLE_NAME: "t",
       },
@@ -80,6 +81,7 @@ describe("loadConfig", () => {
     expect(runtime.postgres?.url.reveal()).toBe("postgres://u:p@h/db");
     expect(runtime.memcached?.servers).toEqual(["m:11211"]);
     expect(runtime.cassandra?.contactPoints).toEqual(["c1", "c2"]);
+    expect(runtime.cassandra?.replicationFactor).toBe(3);
     expect(job).toEqual({ batchSize: 7, sink: { tableName: "t" } });
   });
 

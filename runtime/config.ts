@@ -137,6 +137,8 @@ export const runtimeConfigSchema = z
         contactPoints: nonEmptyList,
         localDc: z.string().min(1).default("datacenter1"),
         keyspace: z.string().min(1).default("sluice"),
+        /** Replicas of each keyspace a job creates (SimpleStrategy): 1 on one node, 3 on a ring. */
+        replicationFactor: z.number().int().positive().default(1),
         username: z.string().min(1).optional(),
         password: secret().optional(),
       })
@@ -230,6 +232,11 @@ export const ENV_MAPPINGS: readonly EnvMapping[] = [
     env: "SLUICE_CASSANDRA_KEYSPACE",
     path: "cassandra.keyspace",
     kind: "string",
+  },
+  {
+    env: "SLUICE_CASSANDRA_REPLICATION_FACTOR",
+    path: "cassandra.replicationFactor",
+    kind: "number",
   },
   {
     env: "SLUICE_CASSANDRA_USERNAME",

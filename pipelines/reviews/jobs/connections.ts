@@ -79,6 +79,10 @@ export function cassandraFor(
     contactPoints: c.contactPoints,
     localDataCenter: c.localDc,
     keyspace,
+    replication: {
+      class: "SimpleStrategy",
+      replicationFactor: c.replicationFactor,
+    },
     ...(c.username !== undefined && c.password !== undefined
       ? { username: c.username, password: c.password.reveal() }
       : {}),
