@@ -1,0 +1,133 @@
+import { filter, from, lastValueFrom, mergeMap, of, reduce } from "rxjs";
+import { SluiceError } from "../../operators/sluice-error.js";
+import { writeTo } from "../../connectors/write-to.js";
+import type { OutgoingRecord, Sink, Source } from "../../connectors/types.js";
+import { derive, type Record } from "../../operators/record.js";
+import type { Logger } from "../../runtime/log.js";
+import type { ActionLog } from "./action-log.js";
+import { outreachCodecs } from "./avro.js";
+import { deadLetter } from "./dead-letters.js";
+import type { DeliveryResult } from "./types.js";
+
+/** Counts of the results job. */
+export interface ResultsStats {
+  delivered: number;
+  failed: number;
+  deadLettered: number;
+}
+
+export const newResultsStats = (): ResultsStats => ({
+  delivered: 0,
+  failed: 0,
+  deadLettered: 0,
+});
+
+/** What the results job needs. */
+export interface ResultsDeps {
+  readonly jobName: string;
+  readonly source: Source<Buffer>;
+  readonly actionLog: ActionLog;
+  readonly deadLetters: Sink<Buffer>;
+  readonly deadLetterTopic: string;
+  readonly logger: Logger;
+  readonly stats: ResultsStats;
+  /** Results per action-log update. */
+  readonly maxBatch: number;
+}
+
+/**
+ * A sink that writes delivery results into the action log (one bulk update per batch), so
+ * `writeTo` batches them and acks each result only once its update is committed.
+ */
+export function actionLogResultSink(
+  actionLog: ActionLog,
+  stats: ResultsStats,
+): Sink<DeliveryResult> {
+  return {
+    name: "outreach-action-log",
+    maxInFlight: 1,
+    connect: () => Promise.resolve(),
+    async write(batch: readonly OutgoingRecord<DeliveryResult>[]) {
+      await actionLog.record(
+        batch.map(({ value: r }) => ({
+          idempotencyKey: r.idempotencyKey,
+          state: r.status,
+          messageId: r.messageId,
+          reason: r.error,
+          at: r.completedAt,
+        })),
+      );
+      for (const { value } of batch)
+        if (value.status === "DELIVERED") stats.delivered++;
+        else stats.failed++;
+    },
+    flush: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  };
+}
+
+/**
+ * The results job's stream: delivery results from the results topic → the action log
+ * (DELIVERED / FAILED with the time), in batches; an undecodable result goes to the
+ * dead-letter topic. Resolves when the source completes.
+ *
+ * @example
+ * ```ts
+ * await runResults(deps);
+ * ```
+ */
+export function runResults(deps: ResultsDeps): Promise<number> {
+  const codec = outreachCodecs().result;
+  const decoded = deps.source.records().pipe(
+    mergeMap((r: Record<Buffer>) => {
+      const d = codec.tryDecode(r.value);
+      if (d.ok)
+        return of<Record<DeliveryResult> | undefined>(derive(r, d.value));
+      return from(
+        deps.deadLetters
+          .write([
+            deadLetter(
+              {
+                reasonCode: "DECODE",
+                message: d.error.message,
+                stage: "decode",
+                job: deps.jobName,
+                origin: r.origin,
+                key: r.key ?? "",
+                original: r.value,
+              },
+              deps.deadLetterTopic,
+            ),
+          ])
+          .then(
+            () => {
+              deps.stats.deadLettered++;
+              r.ack.ack();
+              return undefined;
+            },
+            (error: unknown) => {
+              deps.logger.warn("dead letter write failed", { err: error });
+              r.ack.nack(
+                new SluiceError("UNAVAILABLE", "dead letter write failed", {
+                  retryable: true,
+                  cause: error,
+                }),
+              );
+              return undefined;
+            },
+          ),
+      );
+    }, 16),
+    filter((r): r is Record<DeliveryResult> => r !== undefined),
+  );
+  return lastValueFrom(
+    decoded.pipe(
+      writeTo(actionLogResultSink(deps.actionLog, deps.stats), {
+        maxBatch: deps.maxBatch,
+        maxWaitMs: 20,
+      }),
+      reduce((n, w) => n + (w.ok ? w.count : 0), 0),
+    ),
+    { defaultValue: 0 },
+  );
+}
