@@ -54,6 +54,8 @@ export interface OutreachSystemOptions {
   readonly missingEmailEvery?: number;
   readonly unknownTemplateEvery?: number;
   readonly retry?: RetryPolicy;
+  /** Retry policy of the outreach calls only (default `retry`). */
+  readonly outreachRetry?: RetryPolicy;
   readonly logger?: Logger;
   readonly apiKey?: string;
   /** Wraps the sender's outreach client (tests inject a crash). */
