@@ -22,7 +22,7 @@ describe("outreach under faults (embedded)", () => {
     const log = new MemoryLog();
     let calls = 0;
     let dead = false;
-    let crash: (() => Promise<void>) | undefined;
+    const ref: { crash?: () => Promise<void> } = {};
     const sys = await startOutreachSystem({
       transport: embeddedTransport(log, DEFAULT_TOPICS),
       actionLog: memoryActionLog(),
@@ -37,14 +37,14 @@ describe("outreach under faults (embedded)", () => {
           if (calls === 4) {
             // Sent, not yet confirmed, in the middle of a page: the process dies here.
             dead = true;
-            await crash?.();
+            await ref.crash?.();
             throw new SluiceError("CLOSED", "sender process killed");
           }
           return answers;
         },
       }),
     });
-    crash = () => sys.crashSender();
+    ref.crash = () => sys.crashSender();
     try {
       const firing = firingAt("outreach-planner", HOUR);
       await sys.plan(firing);
