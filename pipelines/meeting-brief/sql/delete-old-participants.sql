@@ -1,0 +1,1 @@
+DELETE FROM ${schema}.participants WHERE updated_at <= to_timestamp($1 / 1000.0)
