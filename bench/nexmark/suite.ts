@@ -20,7 +20,8 @@ export const defaultNexmarkBench: NexmarkBenchOptions = {
   generator: defaultGeneratorOptions,
 };
 
-interface QuerySpec {
+/** One query of the suite: its Sluice version and its hand-written loop. */
+export interface QuerySpec {
   readonly name: string;
   readonly what: string;
   readonly sluice: () => NexmarkQuery<unknown>;
@@ -29,7 +30,7 @@ interface QuerySpec {
   readonly sameCount?: boolean;
 }
 
-const QUERIES: readonly QuerySpec[] = [
+export const QUERIES: readonly QuerySpec[] = [
   { name: "q0", what: "pass-through", sluice: q0, loop: loops.loopQ0 },
   { name: "q1", what: "currency conversion", sluice: q1, loop: loops.loopQ1 },
   { name: "q2", what: "selection", sluice: q2, loop: loops.loopQ2 },
