@@ -1,9 +1,10 @@
 import type { Catalog } from "./catalog.js";
 import { generateReviews } from "./producer.js";
-import type {
-  MovieRatingStats,
-  RecommendationOutput,
-  UserRecommendations,
+import {
+  combineStats,
+  type MovieRatingStats,
+  type RecommendationOutput,
+  type UserRecommendations,
 } from "./recommendation.js";
 import type { ReviewStore } from "./review-store.js";
 
@@ -15,7 +16,8 @@ import type { ReviewStore } from "./review-store.js";
 export class ChainObserver {
   readonly recommendations = new Map<number, UserRecommendations>();
   readonly updatesPerUser = new Map<number, number>();
-  readonly movieStats: MovieRatingStats[] = [];
+  /** Latest part of each (movie, window, partition). */
+  private readonly statParts = new Map<string, MovieRatingStats>();
   readonly submittedAt = new Map<string, number>();
   private readonly latencies: number[] = [];
   recommendationsWritten = 0;
@@ -23,7 +25,7 @@ export class ChainObserver {
   /** Records one output of the recommendation job. */
   observe(v: RecommendationOutput): void {
     if (v.kind === "movie-stats") {
-      this.movieStats.push(v);
+      this.statParts.set(`${v.movieId}/${v.windowStart}/${v.partition}`, v);
       return;
     }
     this.recommendations.set(v.userId, v);
@@ -32,8 +34,13 @@ export class ChainObserver {
       (this.updatesPerUser.get(v.userId) ?? 0) + 1,
     );
     this.recommendationsWritten += 1;
-    const started = this.submittedAt.get(v.triggeredBy);
+    const started = this.submittedAt.get(v.cause);
     if (started !== undefined) this.latencies.push(Date.now() - started);
+  }
+
+  /** Per-movie stats of every window so far, the partitions' parts summed. */
+  get movieStats(): MovieRatingStats[] {
+    return combineStats(this.statParts.values());
   }
 
   /** Median and 99th percentile of submission → recommendation update, ms. */

@@ -262,10 +262,9 @@ export async function runReviewsChain(
       decode(enrichedCodec),
       recommendDlq,
       recommend({
-        model,
+        mirror: model,
         catalog: catalog.movies,
         topK: 5,
-        idleTimeoutMs: 300,
       }),
       mergeMap((r: Record<RecommendationOutput>) => {
         seen.observe(r.value);

@@ -80,9 +80,15 @@ export type {
   ServiceOptions,
   UserServiceMethods,
 } from "./services.js";
-export { TasteModel } from "./recommend.js";
+export {
+  TasteModel,
+  genreAffinity,
+  isNewer,
+  recommendFor,
+} from "./recommend.js";
 export type {
+  CatalogMovie,
+  RatedMovie,
   RatingEvent,
   Recommended,
-  TasteModelSnapshot,
 } from "./recommend.js";

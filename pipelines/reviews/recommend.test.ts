@@ -78,39 +78,38 @@ describe("TasteModel", () => {
     expect(
       model.apply({ ...first, version: 1, reviewId: "older", rating: 1 }),
     ).toBe(false);
-    expect(model.movieStats(1)).toEqual({ mean: 5, count: 1 });
+    expect(model.ratings(1).map((r) => r.rating)).toEqual([5]);
   });
 
   it("replaces a user's earlier rating of a movie by a newer version", () => {
     const model = new TasteModel();
     model.apply(rate(1, 1, 5, 1));
     model.apply(rate(1, 1, 2, 2));
-    expect(model.movieStats(1)).toEqual({ mean: 2, count: 1 });
+    expect(model.ratings(1).map((r) => r.rating)).toEqual([2]);
   });
 
-  it("gives the same recommendations after duplicates, replays and a snapshot round trip", () => {
+  it("gives the same recommendations whatever the order, with duplicates and a replay", () => {
     fc.assert(
       fc.property(
         fc.array(fc.integer({ min: 0, max: 13 }), { maxLength: 30 }),
-        (dupes) => {
+        fc.integer(),
+        (dupes, seed) => {
           const events = fixture();
           const clean = new TasteModel();
           for (const e of events) clean.apply(e);
+          // Another interleaving: a seeded shuffle, duplicates mixed in, then a replay.
           const noisy = new TasteModel();
-          for (const e of events) noisy.apply(e);
-          for (const i of dupes) noisy.apply(events[i]!);
-          for (const e of events) noisy.apply(e); // a replay from offset 0
-          const restored = TasteModel.restore(
-            JSON.parse(JSON.stringify(noisy.snapshot())) as ReturnType<
-              TasteModel["snapshot"]
-            >,
-          );
-          for (const user of [1, 2, 3, 4]) {
-            expect(noisy.recommend(user, 5)).toEqual(clean.recommend(user, 5));
-            expect(restored.recommend(user, 5)).toEqual(
-              clean.recommend(user, 5),
-            );
+          const shuffled = [...events, ...dupes.map((i) => events[i]!)];
+          let x = seed | 0;
+          for (let i = shuffled.length - 1; i > 0; i--) {
+            x = (Math.imul(x, 1103515245) + 12345) | 0;
+            const j = (x >>> 0) % (i + 1);
+            [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
           }
+          for (const e of shuffled) noisy.apply(e);
+          for (const e of events) noisy.apply(e); // a replay from offset 0
+          for (const user of [1, 2, 3, 4])
+            expect(noisy.recommend(user, 5)).toEqual(clean.recommend(user, 5));
         },
       ),
     );
@@ -151,6 +150,6 @@ describe("TasteModel on generated reviews", () => {
       return top !== undefined && u.favoriteGenres.includes(top);
     });
     expect(active.length).toBeGreaterThan(50);
-    expect(hits.length / active.length).toBeGreaterThan(0.8);
+    expect(hits.length / active.length).toBeGreaterThan(0.9);
   });
 });

@@ -94,7 +94,6 @@ describe("the reviews chain on the real stack", () => {
         dedupeKeyPrefix: `recommend-${runId}:`,
         dedupeTtlMs: 3_600_000,
         topK: 3,
-        idleTimeoutMs: 300,
       });
       const client = await reviewServiceClient(at(reviewServer.port));
       w.onShutdown(() => client.close());

@@ -163,8 +163,7 @@ export async function runReviewsChainOnStack(
       dedupeKeyPrefix: `reviews-recommendation-${runId}:`,
       dedupeTtlMs: 86_400_000,
       topK: 5,
-      idleTimeoutMs: 300,
-      model,
+      mirror: model,
       onOutput: (v) => seen.observe(v),
     });
     let failure: unknown;

@@ -266,9 +266,6 @@ describe("a SIGKILLed enrichment process", () => {
       dedupeKeyPrefix: `recommend-${runId}:`,
       dedupeTtlMs: 3_600_000,
       topK: 3,
-      // Stats windows close on the wall clock after this long without a record; a shorter
-      // pause while the backlog is read would close them early and drop the rest as late.
-      idleTimeoutMs: 2_000,
     });
     await waitFor(
       "the recommendation job to commit the end of reviews-enriched",

@@ -28,6 +28,11 @@ import {
 import type { Sink, Source } from "../../connectors/types.js";
 import { writeTo } from "../../connectors/write-to.js";
 import type { DeadLetter } from "../../operators/dead-letter.js";
+import { memoryStateBackend } from "../../operators/memory-state-backend.js";
+import {
+  statePartitionOf,
+  type StateBackend,
+} from "../../operators/state-backend.js";
 import { dedupe } from "../../operators/dedupe.js";
 import { derive, type Record } from "../../operators/record.js";
 import {
@@ -57,7 +62,8 @@ import {
   postgresMovieRepo,
   postgresUserRepo,
 } from "./postgres-catalog.js";
-import { TasteModel } from "./recommend.js";
+import { checkpointGatedDedupe, gatedId } from "./checkpoint-gated-dedupe.js";
+import type { TasteModel } from "./recommend.js";
 import {
   recommend,
   type MovieRatingStats,
@@ -79,7 +85,11 @@ import {
  * {@link JobContext} (sources first, then sinks, then `onShutdown`) or {@link localWiring}.
  */
 export interface Wiring {
-  addSource<S extends Source<unknown>>(source: S): S;
+  /** With `state`, a job's runtime checkpoints that keyed state with the source's offsets. */
+  addSource<S extends Source<unknown>>(
+    source: S,
+    options?: { readonly state?: StateBackend },
+  ): S;
   addSink<S extends Sink<unknown>>(sink: S): S;
   onShutdown(fn: () => Promise<void> | void): void;
 }
@@ -428,12 +438,14 @@ export interface RecommendationJobOptions {
   readonly memcachedServers: readonly string[];
   readonly dedupeKeyPrefix: string;
   readonly dedupeTtlMs: number;
+  /** Life of an unconfirmed claim on an event id (the wait after a crash). Default 60 s. */
+  readonly dedupeClaimTtlMs?: number;
   readonly topK?: number;
   readonly statsWindowMs?: number;
-  readonly idleTimeoutMs?: number;
+  readonly statsRetentionMs?: number;
   readonly maxInFlight?: number;
-  /** A model to update (the demo reads it after the run); a fresh one by default. */
-  readonly model?: TasteModel;
+  /** Sees every rating that changed a user's state (the demo reads it after the run). */
+  readonly mirror?: TasteModel;
   /** Sees every output once it is written (the demo's summary). */
   readonly onOutput?: (output: RecommendationOutput) => void;
 }
@@ -481,6 +493,16 @@ const recommendationColumns = (u: UserRecommendations) => ({
   generated_at: new Date(u.generatedAt),
   triggered_by: u.triggeredBy,
 });
+const statsColumns = (s: MovieRatingStats) => ({
+  movie_id: s.movieId,
+  window_start: new Date(s.windowStart),
+  source_partition: s.partition,
+  window_end: new Date(s.windowEnd),
+  title: s.title,
+  reviews: s.reviews,
+  rating_sum: s.ratingSum,
+  histogram: s.histogram,
+});
 const RECOMMENDATION_COLUMNS = Object.keys(
   recommendationColumns({
     kind: "recommendations",
@@ -490,28 +512,37 @@ const RECOMMENDATION_COLUMNS = Object.keys(
     modelVersion: "",
     generatedAt: 0,
     triggeredBy: "",
+    cause: "",
   }),
 );
 
 /**
  * The recommendation job on the stack: `reviews-enriched` → dedupe (its own memcached
- * prefix) → taste profiles and per-movie stats → `user_recommendations` in Cassandra and
- * PostgreSQL (one row per user, upserted) and `movie_rating_stats` in PostgreSQL (one row
- * per movie and window, upserted).
+ * prefix, confirms held back until a checkpoint covers them) → per-user recommendations and
+ * per-partition movie stats from keyed state → `user_recommendations` in Cassandra and
+ * PostgreSQL (one row per user, upserted; a pure function of the user's reviews) and
+ * `movie_rating_stats_parts` in PostgreSQL (one row per movie, window and input partition;
+ * the `movie_rating_stats` view sums them). The keyed state is registered with the source, so
+ * a job run by the runtime checkpoints it with the offsets and restores both on assignment.
  */
 export async function startRecommendation(
   w: Wiring,
   o: RecommendationJobOptions,
-): Promise<RunningJob<{ readonly model: TasteModel }>> {
+): Promise<RunningJob<{ readonly state: StateBackend }>> {
   await applyRecommendationsSchema(o.cassandra, o.keyspace);
   await migrateAnalytics(o.postgres, o.analyticsSchema);
   const catalog = await allMovies(o.postgres, o.catalogSchema);
-  const store = memcachedDedupeStore({
+  const far = memcachedDedupeStore({
     servers: o.memcachedServers,
     keyPrefix: o.dedupeKeyPrefix,
     name: "reviews-recommendation-dedupe",
   });
-  w.onShutdown(() => store.close());
+  const gated = checkpointGatedDedupe(far, memoryStateBackend());
+  // Runs after the sources' final checkpoint: those confirms are covered by it.
+  w.onShutdown(async () => {
+    await gated.flush();
+    await far.close();
+  });
   const source = w.addSource(
     kafkaSource<EnrichedReview>({
       brokers: o.brokers,
@@ -522,6 +553,7 @@ export async function startRecommendation(
       maxInFlight: o.maxInFlight ?? 20_000,
       name: "reviews-recommendation",
     }),
+    { state: gated.backend },
   );
   const cassandraRecs = w.addSink(
     cassandraSink<UserRecommendations>(o.cassandra, {
@@ -537,36 +569,39 @@ export async function startRecommendation(
       table: "user_recommendations",
       columns: RECOMMENDATION_COLUMNS,
       keyColumns: ["user_id"],
+      // generated_at is the newest rating's event time: it never goes back for a user.
       versionColumn: "generated_at",
+      // One batch at a time, so a user's later row is never overtaken by an earlier one
+      // with the same generated_at (an older review that arrived late).
+      maxInFlight: 1,
       toRow: (r) => recommendationColumns(r.value),
     }),
   );
   const stats = w.addSink(
     postgresSink<MovieRatingStats>(o.postgres, {
       schema: o.analyticsSchema,
-      table: "movie_rating_stats",
-      columns: [
-        "movie_id",
-        "window_start",
-        "window_end",
-        "title",
-        "reviews",
-        "mean_rating",
-        "histogram",
-      ],
-      keyColumns: ["movie_id", "window_start"],
-      toRow: ({ value: s }) => ({
-        movie_id: s.movieId,
-        window_start: new Date(s.windowStart),
-        window_end: new Date(s.windowEnd),
-        title: s.title,
-        reviews: s.reviews,
-        mean_rating: s.meanRating,
-        histogram: s.histogram,
-      }),
+      table: "movie_rating_stats_parts",
+      columns: Object.keys(
+        statsColumns({
+          kind: "movie-stats",
+          movieId: 0,
+          title: "",
+          windowStart: 0,
+          windowEnd: 0,
+          partition: 0,
+          reviews: 0,
+          ratingSum: 0,
+          meanRating: 0,
+          histogram: [],
+        }),
+      ),
+      keyColumns: ["movie_id", "window_start", "source_partition"],
+      // A part's count only grows; one batch at a time keeps a later part last.
+      versionColumn: "reviews",
+      maxInFlight: 1,
+      toRow: ({ value }) => statsColumns(value),
     }),
   );
-  const model = o.model ?? new TasteModel();
   const seen = (r: Record<RecommendationOutput>): void => {
     o.onOutput?.(r.value);
   };
@@ -579,19 +614,24 @@ export async function startRecommendation(
   const done = lastValueFrom(
     source.records().pipe(
       dedupe<EnrichedReview>({
-        idOf: (r) => r.value.metadata.eventId,
-        store,
+        idOf: (r) =>
+          gatedId(statePartitionOf(r.origin), r.value.metadata.eventId),
+        store: gated.store,
         ttlMs: o.dedupeTtlMs,
+        ...(o.dedupeClaimTtlMs !== undefined
+          ? { claimTtlMs: o.dedupeClaimTtlMs }
+          : {}),
       }),
       recommend({
-        model,
+        backend: gated.backend,
         catalog,
+        ...(o.mirror !== undefined ? { mirror: o.mirror } : {}),
         ...(o.topK !== undefined ? { topK: o.topK } : {}),
         ...(o.statsWindowMs !== undefined
           ? { statsWindowMs: o.statsWindowMs }
           : {}),
-        ...(o.idleTimeoutMs !== undefined
-          ? { idleTimeoutMs: o.idleTimeoutMs }
+        ...(o.statsRetentionMs !== undefined
+          ? { statsRetentionMs: o.statsRetentionMs }
           : {}),
       }),
       map((r) => (seen(r), r)),
@@ -621,5 +661,9 @@ export async function startRecommendation(
     ),
     { defaultValue: undefined },
   ).then(() => undefined);
-  return { source: source as KafkaSource<unknown>, done, counters: { model } };
+  return {
+    source: source as KafkaSource<unknown>,
+    done,
+    counters: { state: gated.backend },
+  };
 }

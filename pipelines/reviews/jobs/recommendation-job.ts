@@ -13,14 +13,17 @@ import {
 
 /**
  * Reads `reviews-enriched`, drops processed event ids (memcached under its own prefix),
- * updates taste profiles and writes each user's recommendations to Cassandra
+ * keeps each user's ratings and each partition's per-movie window counts in keyed state
+ * (checkpointed with the offsets to `checkpoint.store`; use `postgres` or `cassandra` so a
+ * restart resumes from them), and writes each user's recommendations to Cassandra
  * `user_recommendations` and PostgreSQL `analytics.user_recommendations` (Superset reads the
  * `analytics.recommendations_latest` view), and per-movie rating stats per event-time window
- * to `analytics.movie_rating_stats`. Every write is an upsert keyed by user or (movie, window).
+ * to `analytics.movie_rating_stats_parts` (summed by the `analytics.movie_rating_stats`
+ * view). Every write is an upsert keyed by user or (movie, window, partition).
  *
  * @example
  * ```sh
- * KAFKA_BROKERS=127.0.0.1:9092 CASSANDRA_CONTACT_POINTS=127.0.0.1:9042 DATABASE_URL=postgres://sluice:sluice@127.0.0.1:5432/sluice MEMCACHED_SERVERS=127.0.0.1:11211 sluice run reviews-recommendation --port 9475
+ * KAFKA_BROKERS=127.0.0.1:9092 CASSANDRA_CONTACT_POINTS=127.0.0.1:9042 DATABASE_URL=postgres://sluice:sluice@127.0.0.1:5432/sluice MEMCACHED_SERVERS=127.0.0.1:11211 SLUICE_CHECKPOINT_STORE=postgres sluice run reviews-recommendation --port 9475
  * ```
  */
 export default defineJob({
@@ -43,8 +46,13 @@ export default defineJob({
         .positive()
         .default(7 * 86_400_000),
       topK: z.number().int().positive().default(10),
+      dedupeClaimTtlMs: z.number().int().positive().default(60_000),
       statsWindowMs: z.number().int().positive().default(3_600_000),
-      idleTimeoutMs: z.number().int().positive().default(10_000),
+      statsRetentionMs: z
+        .number()
+        .int()
+        .positive()
+        .default(30 * 86_400_000),
     })
     .strict(),
   async run(ctx) {
@@ -73,8 +81,9 @@ export default defineJob({
       dedupeKeyPrefix: c.dedupeKeyPrefix,
       dedupeTtlMs: c.dedupeTtlMs,
       topK: c.topK,
+      dedupeClaimTtlMs: c.dedupeClaimTtlMs,
       statsWindowMs: c.statsWindowMs,
-      idleTimeoutMs: c.idleTimeoutMs,
+      statsRetentionMs: c.statsRetentionMs,
     });
     ctx.ready();
     await job.done;
