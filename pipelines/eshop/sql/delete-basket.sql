@@ -1,0 +1,1 @@
+DELETE FROM ${schema}.baskets WHERE buyer_id = $1

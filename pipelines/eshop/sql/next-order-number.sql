@@ -1,0 +1,1 @@
+SELECT nextval('${schema}.order_numbers')::int AS n

@@ -1,0 +1,1 @@
+SELECT basket FROM ${schema}.baskets WHERE buyer_id = $1
