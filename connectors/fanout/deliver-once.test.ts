@@ -1,0 +1,219 @@
+import { from, lastValueFrom, toArray } from "rxjs";
+import { afterEach, describe, expect, it } from "vitest";
+import { record, type Record } from "../../operators/record.js";
+import { SluiceError } from "../../operators/sluice-error.js";
+import type { EmailMessage } from "../smtp/sender.js";
+import { smtpSender } from "../smtp/sender.js";
+import {
+  startSmtpCapture,
+  type SmtpCapture,
+} from "../smtp/testing/smtp-capture.js";
+import { memoryActionLog, type ActionKey } from "./action-log.js";
+import { collectDeadLetters } from "./dead-letters.js";
+import { deliverOnce, type Delivery } from "./deliver-once.js";
+import type { Sender } from "./sender.js";
+import { UnknownOutcomeError } from "./sender.js";
+
+const FIRING = "promo@2026-11-21T17:01:00.000Z";
+const key = (i: number): ActionKey => ({
+  firingId: FIRING,
+  recipient: `u-${i}`,
+  action: "email",
+});
+const deliveries = (n: number): Record<Delivery<EmailMessage>>[] =>
+  Array.from({ length: n }, (_, i) =>
+    record({
+      key: `u-${i}`,
+      value: {
+        key: key(i),
+        message: {
+          to: `u${i}@example.com`,
+          subject: "Happy birthday",
+          text: `hi ${i}`,
+        },
+      },
+      timestamp: 0,
+    }),
+  );
+
+let capture: SmtpCapture | undefined;
+afterEach(async () => {
+  await capture?.close();
+  capture = undefined;
+});
+
+describe("deliverOnce", () => {
+  it("sends each delivery once over SMTP and a second run sends nothing", async () => {
+    capture = await startSmtpCapture();
+    const smtp = smtpSender({
+      host: capture.host,
+      port: capture.port,
+      from: "promo@example.com",
+    });
+    const log = memoryActionLog();
+    const dead = collectDeadLetters<Delivery<EmailMessage>>();
+    const run = () =>
+      lastValueFrom(
+        from(deliveries(5)).pipe(
+          deliverOnce({
+            log,
+            sender: smtp,
+            deadLetters: dead.sink,
+            concurrency: 2,
+          }),
+          toArray(),
+        ),
+      );
+    const first = await run();
+    expect(first.map((r) => r.value.outcome)).toEqual(Array(5).fill("sent"));
+    const second = await run();
+    expect(second.map((r) => r.value.outcome)).toEqual(
+      Array(5).fill("already-sent"),
+    );
+    expect(capture.messages).toHaveLength(5);
+    expect([...capture.countByMessageId().values()]).toEqual([1, 1, 1, 1, 1]);
+    expect(dead.letters).toEqual([]);
+    await smtp.close();
+  });
+
+  it("retries 4xx replies and dead-letters 5xx replies with the reason", async () => {
+    capture = await startSmtpCapture({ failure: { rate: 1, code: 550 } });
+    const smtp = smtpSender({
+      host: capture.host,
+      port: capture.port,
+      from: "promo@example.com",
+    });
+    const log = memoryActionLog();
+    const dead = collectDeadLetters<Delivery<EmailMessage>>();
+    const out = await lastValueFrom(
+      from(deliveries(2)).pipe(
+        deliverOnce({
+          log,
+          sender: smtp,
+          deadLetters: dead.sink,
+          retry: { baseDelayMs: 1 },
+        }),
+        toArray(),
+      ),
+    );
+    expect(out).toEqual([]);
+    expect(dead.letters.map((d) => d.reason.code)).toEqual([
+      "PROCESS",
+      "PROCESS",
+    ]);
+    expect(dead.letters[0]!.reason.message).toMatch(/550/);
+    expect((await log.get(key(0)))?.state).toBe("failed");
+    await smtp.close();
+  });
+
+  it("dead-letters an unconfirmed earlier attempt it cannot resolve, and never sends it again", async () => {
+    const log = memoryActionLog();
+    await log.plan(key(0), "fake", 0);
+    await log.attempt(key(0), 0, 10); // a crash after this: never confirmed
+    let sends = 0;
+    const sender: Sender<EmailMessage> = {
+      provider: "fake",
+      idempotentByKey: false,
+      send: () => {
+        sends += 1;
+        return Promise.resolve({});
+      },
+    };
+    const dead = collectDeadLetters<Delivery<EmailMessage>>();
+    await lastValueFrom(
+      from(deliveries(1)).pipe(
+        deliverOnce({ log, sender, deadLetters: dead.sink }),
+        toArray(),
+      ),
+    );
+    expect(sends).toBe(0);
+    expect(dead.letters[0]?.reason.message).toMatch(/never confirmed/);
+    expect((await log.get(key(0)))?.state).toBe("unknown");
+  });
+
+  it("records a timeout after hand-over as unknown, not as a retry", async () => {
+    const log = memoryActionLog();
+    let sends = 0;
+    const sender: Sender<EmailMessage> = {
+      provider: "fake",
+      idempotentByKey: false,
+      send: () => {
+        sends += 1;
+        return Promise.reject(new UnknownOutcomeError("timed out after DATA"));
+      },
+    };
+    const dead = collectDeadLetters<Delivery<EmailMessage>>();
+    await lastValueFrom(
+      from(deliveries(1)).pipe(
+        deliverOnce({
+          log,
+          sender,
+          deadLetters: dead.sink,
+          retry: { maxAttempts: 5, baseDelayMs: 1 },
+        }),
+        toArray(),
+      ),
+    );
+    expect(sends).toBe(1);
+    expect((await log.get(key(0)))?.state).toBe("unknown");
+    expect(dead.letters).toHaveLength(1);
+  });
+
+  it("resends an unconfirmed attempt to a provider that is idempotent by key", async () => {
+    const log = memoryActionLog();
+    await log.plan(key(0), "idem", 0);
+    await log.attempt(key(0), 0, 10);
+    const seen: string[] = [];
+    const sender: Sender<EmailMessage> = {
+      provider: "idem",
+      idempotentByKey: true,
+      send: (_m, k) => {
+        seen.push(k.recipient);
+        return Promise.resolve({ providerId: "p-1" });
+      },
+    };
+    const dead = collectDeadLetters<Delivery<EmailMessage>>();
+    const out = await lastValueFrom(
+      from(deliveries(1)).pipe(
+        deliverOnce({ log, sender, deadLetters: dead.sink }),
+        toArray(),
+      ),
+    );
+    expect(seen).toEqual(["u-0"]);
+    expect(out[0]?.value.outcome).toBe("sent");
+  });
+
+  it("gives a retryable failure more attempts and then succeeds", async () => {
+    const log = memoryActionLog();
+    let calls = 0;
+    const sender: Sender<EmailMessage> = {
+      provider: "flaky",
+      idempotentByKey: false,
+      send: () => {
+        calls += 1;
+        return calls < 3
+          ? Promise.reject(
+              new SluiceError("UNAVAILABLE", "451 try later", {
+                retryable: true,
+              }),
+            )
+          : Promise.resolve({ providerId: "ok" });
+      },
+    };
+    const dead = collectDeadLetters<Delivery<EmailMessage>>();
+    const out = await lastValueFrom(
+      from(deliveries(1)).pipe(
+        deliverOnce({
+          log,
+          sender,
+          deadLetters: dead.sink,
+          retry: { maxAttempts: 5, baseDelayMs: 1 },
+        }),
+        toArray(),
+      ),
+    );
+    expect(calls).toBe(3);
+    expect(out[0]?.value.outcome).toBe("sent");
+    expect((await log.get(key(0)))?.attempts).toBe(1);
+  });
+});

@@ -1,0 +1,3 @@
+SELECT job, id, scheduled_at, status, attempts, updated_at, reason
+FROM ${schema}.schedule_firings
+WHERE job = $1 AND scheduled_at = $2
