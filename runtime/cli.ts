@@ -456,6 +456,207 @@ $SLUICE_CACHE_DIR (default ~/.cache/sluice).`,
           .pipe(process.stdout, { end: false });
       });
     });
+
+  // --- dashboards (Superset; dashboards/, stack/superset.ts, runtime/dashboard-page.ts) ---
+  const dashboards = cli
+    .command("dashboards")
+    .description(
+      "Apache Superset with Sluice's dashboards as code: `up` installs Superset 6.1.0 from PyPI into a venv (first time), starts it on 127.0.0.1:8088 and imports the Recommendations and Pipelines dashboards; `serve` serves the embedded Recommendations page.",
+    )
+    .addHelpText(
+      "after",
+      `
+The dashboards (dashboards/assets/*.yaml, Superset's import format) read PostgreSQL at
+DATABASE_URL: the reviews recommendation job's tables in --analytics-schema and the
+runtime's job_stats in --stats-schema. The password is passed at import time, never stored
+in the YAML. Venv and pip cache: $SLUICE_CACHE_DIR/superset (default ~/.cache/sluice);
+config, SQLite metadata, generated secrets and the admin password: $SLUICE_STATE_DIR/superset
+(default ~/.local/state/sluice); log: $SLUICE_STATE_DIR/logs/superset.log.
+Environment: SUPERSET_URL, SUPERSET_ADMIN_USER, SUPERSET_ADMIN_PASSWORD, SUPERSET_SECRET_KEY,
+SUPERSET_GUEST_SECRET, SUPERSET_PYTHON (default python3.11).
+
+Example:
+  sluice stack up postgres
+  sluice demo reviews --stack local --keep demo      # writes analytics_demo.*
+  sluice dashboards up --analytics-schema analytics_demo
+  sluice dashboards serve --port 8090                # http://127.0.0.1:8090/dashboards/recommendations`,
+    );
+  const schemaOption = (v: string): string => {
+    if (!/^[a-z_][a-z0-9_]*$/.test(v))
+      throw new InvalidArgumentError(
+        `must be a plain schema name [a-z_][a-z0-9_]*, got "${v}"`,
+      );
+    return v;
+  };
+  const addSchemaOptions = (c: Command): Command =>
+    c
+      .option(
+        "--analytics-schema <name>",
+        "schema of the reviews analytics tables (the recommendation job's analyticsSchema)",
+        schemaOption,
+        "analytics",
+      )
+      .option(
+        "--stats-schema <name>",
+        "schema of the runtime's job_stats (the jobs' postgres.schema)",
+        schemaOption,
+        "sluice",
+      );
+  const dashboardProgress = (step: string, message: string): void => {
+    process.stderr.write(`superset   ${step.padEnd(13)} ${message}\n`);
+  };
+  const runImport = async (opts: {
+    analyticsSchema: string;
+    statsSchema: string;
+  }): Promise<void> => {
+    const { SupersetClient, supersetSettings } =
+      await import("../stack/superset.js");
+    const { endpoints } = await import("../stack/index.js");
+    const { importDashboards } = await import("../dashboards/import.js");
+    dashboardProgress(
+      "import",
+      `dashboards/assets (analytics schema ${opts.analyticsSchema}, stats schema ${opts.statsSchema})`,
+    );
+    const api = new SupersetClient(await supersetSettings());
+    const r = await importDashboards(api, {
+      databaseUrl: endpoints().databaseUrl,
+      analyticsSchema: opts.analyticsSchema,
+      statsSchema: opts.statsSchema,
+    });
+    for (const d of r.dashboards)
+      console.log(`${d.title.padEnd(16)} ${d.url}  (${d.charts} charts)`);
+    console.log(`embedded uuid    ${r.embeddedUuid} (Recommendations)`);
+    console.log(
+      `login            ${api.settings.url}/login/ as ${api.settings.username} (password: SUPERSET_ADMIN_PASSWORD or ~/.local/state/sluice/superset/admin-password)`,
+    );
+  };
+  /** A failed step is printed with its log; anything else goes to `main`'s handler. */
+  const supersetFailed = async (error: unknown): Promise<void> => {
+    const { SupersetError, SupersetApiError } =
+      await import("../stack/superset.js");
+    if (error instanceof SupersetError || error instanceof SupersetApiError) {
+      console.error(`sluice: ${error.message}`);
+      process.exitCode = 1;
+      return;
+    }
+    throw error;
+  };
+  addSchemaOptions(
+    dashboards
+      .command("up")
+      .description(
+        "Install (first time, ~2-5 min), configure, bootstrap and start Superset, import the dashboards, enable embedding on Recommendations and print the URLs. Idempotent: a second run checks and re-imports in seconds.",
+      )
+      .option(
+        "--timeout-ms <n>",
+        "how long Superset may take to answer /health",
+        positiveInt("--timeout-ms"),
+        180_000,
+      ),
+  ).action(
+    async (opts: {
+      analyticsSchema: string;
+      statsSchema: string;
+      timeoutMs: number;
+    }) => {
+      const started = Date.now();
+      const { supersetUp } = await import("../stack/superset.js");
+      try {
+        const up = await supersetUp({
+          onProgress: dashboardProgress,
+          startTimeoutMs: opts.timeoutMs,
+        });
+        dashboardProgress(
+          "ready",
+          `${up.url}${up.reused ? " (reused)" : ""}; log ${up.log}`,
+        );
+        await runImport(opts);
+      } catch (error) {
+        await supersetFailed(error);
+        return;
+      }
+      process.stderr.write(
+        `dashboards up in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+      );
+    },
+  );
+  addSchemaOptions(
+    dashboards
+      .command("import")
+      .description(
+        "Import (overwrite) the dashboards into the running Superset; objects keep their UUIDs, so nothing is duplicated.",
+      ),
+  ).action(async (opts: { analyticsSchema: string; statsSchema: string }) => {
+    try {
+      await runImport(opts);
+    } catch (error) {
+      await supersetFailed(error);
+    }
+  });
+  dashboards
+    .command("status")
+    .description("Show whether Superset answers, its pid, log and dashboards.")
+    .action(async () => {
+      const { SupersetClient, supersetSettings, supersetStatus } =
+        await import("../stack/superset.js");
+      const s = await supersetStatus();
+      console.log(
+        `superset   ${(s.healthy ? "healthy" : "down").padEnd(8)} ${s.url}${s.pid !== undefined ? `  pid ${s.pid}` : ""}${s.installed ? "" : "  (not installed)"}  log ${s.log}`,
+      );
+      if (!s.healthy) {
+        process.exitCode = 1;
+        return;
+      }
+      const api = new SupersetClient(await supersetSettings());
+      for (const slug of ["recommendations", "pipelines"]) {
+        const r = await api.request("GET", `/api/v1/dashboard/${slug}`);
+        console.log(
+          `${slug.padEnd(16)} ${r.ok ? `${s.url}/superset/dashboard/${slug}/` : "not imported (run `sluice dashboards import`)"}`,
+        );
+        if (!r.ok) process.exitCode = 1;
+      }
+    });
+  dashboards
+    .command("down")
+    .description("Stop the Superset this command started (by pid).")
+    .action(async () => {
+      const { supersetDown } = await import("../stack/superset.js");
+      const pid = await supersetDown();
+      dashboardProgress(
+        "stopped",
+        pid === undefined ? "nothing of ours was running" : `pid ${pid}`,
+      );
+    });
+  dashboards
+    .command("serve")
+    .description(
+      "Serve the embedded Recommendations page (GET /dashboards/recommendations) on the runtime's HTTP server; the guest token is fetched server-side.",
+    )
+    .option("--port <n>", "port to listen on", positiveInt("--port"), 8090)
+    .option("--host <host>", "address to bind", "127.0.0.1")
+    .action(async (opts: { port: number; host: string }) => {
+      const { SupersetClient, requireSuperset } =
+        await import("../stack/superset.js");
+      const { dashboardPageRoute } = await import("./dashboard-page.js");
+      const { startHttpServer } = await import("./http.js");
+      const { Registry } = await import("prom-client");
+      const api = new SupersetClient(await requireSuperset());
+      const http = await startHttpServer({
+        port: opts.port,
+        host: opts.host,
+        registry: new Registry(),
+        readiness: () => ({ ready: true }),
+        routes: [dashboardPageRoute({ superset: api })],
+      });
+      console.log(
+        `http://${opts.host}:${http.port}/dashboards/recommendations  (Ctrl-C stops)`,
+      );
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", resolve);
+        process.once("SIGTERM", resolve);
+      });
+      await http.close();
+    });
   return cli;
 }
 

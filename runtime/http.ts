@@ -8,6 +8,16 @@ import type { Registry } from "prom-client";
 export type Readiness =
   { readonly ready: true } | { readonly ready: false; readonly reason: string };
 
+/**
+ * An extra GET route (e.g. the embedded dashboard page of `runtime/dashboard-page.ts`):
+ * answers and returns true, or returns false so the next route (or the 404) is tried.
+ */
+export type HttpRoute = (
+  path: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+) => Promise<boolean> | boolean;
+
 /** Options of {@link startHttpServer}. */
 export interface HttpServerOptions {
   /** 0 picks a free port (tests). */
@@ -20,6 +30,8 @@ export interface HttpServerOptions {
   readonly readiness: () => Readiness;
   /** `/healthz` fails when the event loop was blocked longer than this (max delay over the last interval). Default 2 000. */
   readonly maxEventLoopDelayMs?: number;
+  /** Extra GET routes, tried in order before the 404. */
+  readonly routes?: readonly HttpRoute[];
 }
 
 /** A running {@link startHttpServer}. */
@@ -91,7 +103,11 @@ export async function startHttpServer(
     } else if (path === "/readyz") {
       const r = options.readiness();
       json(res, r.ready ? 200 : 503, r);
-    } else json(res, 404, { error: `no route ${path}` });
+    } else {
+      for (const route of options.routes ?? [])
+        if (await route(path ?? "/", req, res)) return;
+      json(res, 404, { error: `no route ${path}` });
+    }
   };
 
   const server = createServer((req, res) => {
