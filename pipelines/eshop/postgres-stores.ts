@@ -52,6 +52,8 @@ export function migrateEshop(
 ): Promise<MigrationResult> {
   return migratePostgres(db, {
     schema: options.schema,
+    // Its own version table: the runtime's tables may share the schema.
+    versionTable: "eshop_migrations",
     directory: new URL("./migrations/", import.meta.url),
   });
 }
