@@ -21,9 +21,9 @@ export const TEAM_ZONE = "America/New_York";
 
 /** A virtual clock the simulators and the jobs share. */
 export interface VirtualClock {
-  now(): number;
-  set(ms: number): void;
-  advance(ms: number): void;
+  readonly now: () => number;
+  readonly set: (ms: number) => void;
+  readonly advance: (ms: number) => void;
 }
 
 export function virtualClock(startMs: number): VirtualClock {
