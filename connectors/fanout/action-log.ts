@@ -225,7 +225,16 @@ export function memoryActionLog(): ActionLog {
     },
     planMany(keys, provider, atMs) {
       check();
-      return Promise.resolve(keys.map((k) => planOne(k, provider, atMs)));
+      // A key twice in one batch gets one answer, as one statement would give it.
+      const once = new Map<string, PlanResult>();
+      return Promise.resolve(
+        keys.map((k) => {
+          const id = idempotencyKey(k);
+          let r = once.get(id);
+          if (r === undefined) once.set(id, (r = planOne(k, provider, atMs)));
+          return r;
+        }),
+      );
     },
     attempt(key, atMs, leaseMs) {
       check();
