@@ -58,6 +58,8 @@ export interface OutreachSystemOptions {
   readonly outreachRetry?: RetryPolicy;
   readonly logger?: Logger;
   readonly apiKey?: string;
+  /** The key the clients send (default: `apiKey`); tests pass one parsed from a secret file. */
+  readonly clientApiKey?: Secret;
   /** Wraps the sender's outreach client (tests inject a crash). */
   readonly wrapOutreach?: (c: SenderDeps["outreach"]) => SenderDeps["outreach"];
   readonly onPlannedPage?: (jobIds: number) => void;
@@ -116,7 +118,7 @@ export async function startOutreachSystem(
   const t = o.transport;
   const logger = o.logger ?? silentLogger;
   const apiKey = o.apiKey ?? "sim-api-key";
-  const secret = new Secret(apiKey, "inline");
+  const secret = o.clientApiKey ?? new Secret(apiKey, "inline");
   const groups = {
     sender: `${o.groupPrefix ?? "outreach"}-sender`,
     results: `${o.groupPrefix ?? "outreach"}-results`,

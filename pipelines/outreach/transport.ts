@@ -96,6 +96,7 @@ export function embeddedTransport(
 export function kafkaTransport(
   brokers: readonly string[],
   topics: OutreachTopics,
+  keep = false,
 ): OutreachTransport & { readonly admin: KafkaAdmin } {
   const admin = kafkaAdmin({ brokers });
   return {
@@ -124,6 +125,7 @@ export function kafkaTransport(
     },
     async teardown(groups) {
       try {
+        if (keep) return;
         await admin.deleteTopics(topicList(topics));
         await admin.deleteGroups(groups);
       } finally {
