@@ -46,6 +46,8 @@ export default defineJob({
         .positive()
         .default(7 * 86_400_000),
       topK: z.number().int().positive().default(10),
+      /** Records read but not yet written, over all partitions. */
+      maxInFlight: z.number().int().positive().default(20_000),
       dedupeClaimTtlMs: z.number().int().positive().default(60_000),
       statsWindowMs: z.number().int().positive().default(3_600_000),
       statsRetentionMs: z
@@ -81,6 +83,7 @@ export default defineJob({
       dedupeKeyPrefix: c.dedupeKeyPrefix,
       dedupeTtlMs: c.dedupeTtlMs,
       topK: c.topK,
+      maxInFlight: c.maxInFlight,
       dedupeClaimTtlMs: c.dedupeClaimTtlMs,
       statsWindowMs: c.statsWindowMs,
       statsRetentionMs: c.statsRetentionMs,
