@@ -8,6 +8,7 @@ import { ConfigError, loadConfig, redact } from "./config.js";
 import type { RuntimeConfig } from "./config.js";
 import { startHttpServer } from "./http.js";
 import type { HttpServer, Readiness } from "./http.js";
+import type { JobStats } from "./job-stats.js";
 import type { AddSourceOptions, AnyJob, JobContext } from "./job.js";
 import { createLogger } from "./log.js";
 import type { Logger, LoggerOptions } from "./log.js";
@@ -37,6 +38,12 @@ export interface RunJobOptions {
   readonly checkpointStore?: CheckpointStore;
   /** Also log and exit non-zero on `uncaughtException`/`unhandledRejection` (the CLI sets it). */
   readonly handleProcessErrors?: boolean;
+  /**
+   * How often the job's counters are written to `<postgres.schema>.job_stats` for the
+   * Pipelines dashboard (runtime/job-stats.ts); only when the config has `postgres`.
+   * Default `SLUICE_JOB_STATS_INTERVAL_MS`, else 10 000; 0 turns it off.
+   */
+  readonly jobStatsIntervalMs?: number;
 }
 
 /** A running job. */
@@ -227,6 +234,10 @@ export async function runJob(
     return failedRun(logger, 1);
   }
   logger.info("serving /metrics /healthz /readyz", { port: http.port });
+  const jobStats = await openJobStats(job.name, runtime, registry, logger, {
+    intervalMs: jobStatsInterval(options),
+    closers,
+  });
 
   const ctx: JobContext<unknown> = {
     name: job.name,
@@ -347,6 +358,8 @@ export async function runJob(
       await step(`close of ${sink.name}`, () => sink.close());
     }
     await step("the job's run()", () => running);
+    if (jobStats !== undefined)
+      await step("the last job stats snapshot", () => jobStats.stop());
     for (const fn of hooks) await step("an onShutdown hook", async () => fn());
     for (const close of closers.reverse())
       await step("the checkpoint store", async () => close());
@@ -412,6 +425,60 @@ export async function runJob(
     shutdown: (reason) => shutdown(reason),
     readiness,
   };
+}
+
+function jobStatsInterval(options: RunJobOptions): number {
+  if (options.jobStatsIntervalMs !== undefined)
+    return options.jobStatsIntervalMs;
+  const v = (options.env ?? process.env)["SLUICE_JOB_STATS_INTERVAL_MS"];
+  const n = v === undefined || v === "" ? 10_000 : Number(v);
+  return Number.isFinite(n) && n >= 0 ? n : 10_000;
+}
+
+/** Starts the job stats snapshots when the config has `postgres`; a failure only turns them off. */
+async function openJobStats(
+  job: string,
+  runtime: RuntimeConfig,
+  registry: Registry,
+  logger: Logger,
+  o: {
+    readonly intervalMs: number;
+    readonly closers: (() => Promise<void> | void)[];
+  },
+): Promise<JobStats | undefined> {
+  const pg = runtime.postgres;
+  if (pg === undefined || o.intervalMs <= 0) return undefined;
+  const { createPostgresPool } =
+    await import("../connectors/postgres/index.js");
+  const { migrateJobStats, startJobStats } = await import("./job-stats.js");
+  const db = createPostgresPool({
+    connectionString: pg.url.reveal(),
+    schema: pg.schema,
+    poolMax: 1,
+    applicationName: "sluice-job-stats",
+  });
+  o.closers.push(() => db.end());
+  try {
+    await migrateJobStats(db, pg.schema);
+  } catch (error) {
+    logger.warn("job stats off: cannot create the job_stats table", {
+      schema: pg.schema,
+      err: toSluiceError(error, "UNAVAILABLE"),
+    });
+    return undefined;
+  }
+  logger.info("writing job stats", {
+    table: `${pg.schema}.job_stats`,
+    intervalMs: o.intervalMs,
+  });
+  return startJobStats({
+    db,
+    schema: pg.schema,
+    job,
+    registry,
+    intervalMs: o.intervalMs,
+    logger,
+  });
 }
 
 async function waitDrained(
