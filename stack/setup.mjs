@@ -90,6 +90,9 @@ function nativeClientLoads() {
 }
 
 ensureDebianPackages(NATIVE_BUILD_PACKAGES, "the native Kafka client build");
+// Debian's chromium, which playwright-core drives in the dashboards' browser test
+// (dashboards/embedded.integration.test.ts); playwright's own browser download is not used.
+ensureDebianPackages(["chromium"], "the dashboards' browser test");
 
 const stamp = join(root, "node_modules", ".sluice-install-hash");
 const want = lockHash();

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The whole test suite, as `npm test` and CI run it: type check, lint and format check,
-// unit tests, then the real services (`sluice stack up`, which reuses any already running)
-// and the integration tests against them. With CI=true a missing service fails the run.
+// unit tests, then the real services (`sluice stack up`, which reuses any already running,
+// and `sluice dashboards up` for Superset) and the integration tests against them. With
+// CI=true a missing service fails the run.
 // Ends with one line "tests: N passed, N failed" that CI reads.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
@@ -88,7 +89,26 @@ if (only !== "unit") {
     );
     finish(false);
   }
+  // Superset for the dashboards' browser test (installed into ~/.cache/sluice the first
+  // time, ~2-5 min; then seconds). The test needs it, so a failure here fails the run.
+  const dashboards = [join(root, "bin", "sluice.mjs"), "dashboards"];
+  const supersetWasUp =
+    spawnSync(process.execPath, [...dashboards, "status"], {
+      cwd: root,
+      stdio: "ignore",
+    }).status === 0;
+  if (
+    !run("dashboards up (Superset)", process.execPath, [...dashboards, "up"])
+  ) {
+    totals.failed += 1;
+    console.error(
+      "Superset did not come up: the dashboards' browser test needs it. See the step and log named above.",
+    );
+    ok = false;
+  }
   ok = vitest("integration") && ok;
+  if (process.env.CI === "true" && !supersetWasUp)
+    run("dashboards down", process.execPath, [...dashboards, "down"]);
   if (process.env.CI === "true" && !alreadyUp)
     run("stack down", process.execPath, [...sluice, "down"]);
 }
