@@ -21,6 +21,7 @@ describe("the bench harness", () => {
           },
         ],
         goals: [{ workload: "slow", minRatio: 1 }],
+        comparisons: [{ workload: "slow", versus: "fast", minRatio: 1 }],
       },
       { runs: 3, warmup: 1 },
     );
@@ -35,6 +36,16 @@ describe("the bench harness", () => {
         met: false,
       },
     ]);
+    expect(result.comparisons).toEqual([
+      {
+        workload: "slow",
+        versus: "fast",
+        ratio: slow.recordsPerSec / fast.recordsPerSec,
+        minRatio: 1,
+      },
+    ]);
+    expect(markdown(result)).toContain("| slow | fast |");
+    expect(markdown(result)).toContain("(goal ≥ 1: NOT met)");
     expect(markdown(result)).toContain("| slow |");
     expect(markdown(result)).toContain("NOT met");
     expect(svgChart(result)).toContain("<svg");

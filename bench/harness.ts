@@ -31,6 +31,8 @@ export interface Suite {
   readonly workloads: readonly Workload[];
   /** Goals checked and printed after the table (figures for the note, never test assertions). */
   readonly goals?: readonly Goal[];
+  /** Pairs reported as the ratio of their medians, e.g. Sluice against a peer (`sluice bench peers`). */
+  readonly comparisons?: readonly Comparison[];
   /** Runs once before the first workload (create topics, tables, seed data); untimed. */
   setup?(): Promise<void>;
   /** Runs once at the end, also after a failure (delete what `setup` and the runs created). */
@@ -41,6 +43,21 @@ export interface Suite {
 export interface Goal {
   readonly workload: string;
   readonly minRecordsPerSec?: number;
+  readonly minRatio?: number;
+}
+
+/** `workload`'s records/s over `versus`'s, measured in the same run; optionally a goal. */
+export interface Comparison {
+  readonly workload: string;
+  readonly versus: string;
+  /** Printed as met / NOT met when given. */
+  readonly minRatio?: number;
+}
+
+export interface ComparisonResult {
+  readonly workload: string;
+  readonly versus: string;
+  readonly ratio: number;
   readonly minRatio?: number;
 }
 
@@ -68,6 +85,7 @@ export interface SuiteResult {
   readonly warmupRuns: number;
   readonly results: readonly WorkloadResult[];
   readonly goals: readonly GoalResult[];
+  readonly comparisons?: readonly ComparisonResult[];
 }
 
 export interface GoalResult {
@@ -195,6 +213,19 @@ export async function runSuite(
     }
     return out;
   });
+  const comparisons = (suite.comparisons ?? []).map((c): ComparisonResult => {
+    const a = results.find((x) => x.name === c.workload);
+    const b = results.find((x) => x.name === c.versus);
+    return {
+      workload: c.workload,
+      versus: c.versus,
+      ratio:
+        a !== undefined && b !== undefined
+          ? a.recordsPerSec / b.recordsPerSec
+          : Number.NaN,
+      ...(c.minRatio !== undefined ? { minRatio: c.minRatio } : {}),
+    };
+  });
   return {
     suite: suite.name,
     baseline: suite.baseline,
@@ -204,6 +235,7 @@ export async function runSuite(
     warmupRuns: warmup,
     results,
     goals,
+    ...(comparisons.length > 0 ? { comparisons } : {}),
   };
 }
 
@@ -229,6 +261,16 @@ export function markdown(result: SuiteResult): string {
         `| ${r.name} | ${fmt(r.recordsPerSec)} |${mb ? ` ${r.mbPerSec === undefined ? "" : r.mbPerSec.toFixed(1)} |` : ""} ${r.ratioToBaseline.toFixed(2)} | ${r.cpuSecPerRun.toFixed(2)} | ${r.peakRssMb} | ${r.note} |`,
     ),
   ];
+  if (result.comparisons !== undefined && result.comparisons.length > 0)
+    lines.push(
+      "",
+      "| workload | versus | ratio (same run) |",
+      "|---|---|---:|",
+      ...result.comparisons.map(
+        (c) =>
+          `| ${c.workload} | ${c.versus} | ${c.ratio.toFixed(2)}${c.minRatio === undefined ? "" : c.ratio >= c.minRatio ? ` (goal ≥ ${c.minRatio}: met)` : ` (goal ≥ ${c.minRatio}: NOT met)`} |`,
+      ),
+    );
   if (result.goals.length > 0)
     lines.push(
       "",

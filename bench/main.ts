@@ -3,8 +3,13 @@ import { endpoints, requireServices } from "../stack/index.js";
 import type { Endpoints, ServiceName } from "../stack/index.js";
 import { connectorSuites, defaultConnectorBench } from "./connectors.js";
 import { markdown, runSuite, writeResults, type Suite } from "./harness.js";
+import {
+  defaultNexmarkKafkaBench,
+  nexmarkKafkaSuite,
+} from "./nexmark/kafka.js";
 import { defaultNexmarkBench, nexmarkSuites } from "./nexmark/suite.js";
 import { defaultOperatorBench, operatorSuite } from "./operators.js";
+import { defaultPeersBench, peersSuite } from "./peers/suite.js";
 import { reviewsSuite } from "./reviews.js";
 
 /** Benchmark suites `sluice bench <suite>` knows. */
@@ -55,6 +60,31 @@ export const SUITES: {
           Math.round(defaultConnectorBench.records * scale),
         ),
         rows: Math.max(500, Math.round(defaultConnectorBench.rows * scale)),
+      }),
+  },
+  "nexmark-kafka": {
+    describe:
+      "Nexmark q0-q5, q7-q9, q11 from a Kafka topic (Avro, written once per run) with Sluice's Kafka source, beside bare kafkajs and librdkafka consume loops of the same topic",
+    requires: ["kafka"],
+    make: (scale, env) =>
+      nexmarkKafkaSuite({
+        brokers: env.kafkaBrokers,
+        events: Math.max(
+          10_000,
+          Math.round(defaultNexmarkKafkaBench.events * scale),
+        ),
+        generator: defaultNexmarkKafkaBench.generator,
+      }),
+  },
+  peers: {
+    describe:
+      "Kafka Streams 4.1.1 (Java, built with Maven on first use) and Sluice running the same windowed count and Nexmark q5/q7 from the same topic on the same broker; Sluice/peer ratios",
+    requires: ["kafka"],
+    make: (scale, env) =>
+      peersSuite({
+        brokers: env.kafkaBrokers,
+        events: Math.max(10_000, Math.round(defaultPeersBench.events * scale)),
+        generator: defaultPeersBench.generator,
       }),
   },
 };

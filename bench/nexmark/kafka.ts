@@ -43,7 +43,15 @@ export async function fillNexmarkTopic(
   const t0 = process.hrtime.bigint();
   const admin = kafkaAdmin({ brokers });
   try {
-    await admin.createTopics([{ topic, partitions: options.partitions ?? 1 }]);
+    // Kept forever: Nexmark's event times (the record timestamps) lie in 2023, and
+    // time-based retention would delete them within minutes.
+    await admin.createTopics([
+      {
+        topic,
+        partitions: options.partitions ?? 1,
+        config: { "retention.ms": "-1" },
+      },
+    ]);
   } finally {
     await admin.close();
   }
