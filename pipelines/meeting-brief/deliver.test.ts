@@ -23,7 +23,7 @@ import { fiveAm, meeting, startWorld, type World } from "./testing/world.js";
 
 const DAY = "2026-11-23";
 const AT_0750 = fiveAm(DAY) + (2 * 60 + 50) * 60_000;
-const LEASE = 60_000;
+const LEASE = 10 * 60_000; // one real second at 600×
 
 let world: World | undefined;
 let capture: SmtpCapture | undefined;

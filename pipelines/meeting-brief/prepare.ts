@@ -209,6 +209,7 @@ export async function prepareBriefs(
   await deps.queue.enqueue(items);
   const summary: RunSummary = {
     salesPeople: people.length,
+    calendarsSynced: ready.length,
     eventsFetched,
     eventsInWindow,
     fullResyncs,

@@ -9,6 +9,8 @@ import type {
 /** What one run of the 05:00 job did, stored with its firing. */
 export interface RunSummary {
   readonly salesPeople: number;
+  /** Calendars synced without error. */
+  readonly calendarsSynced: number;
   readonly eventsFetched: number;
   readonly eventsInWindow: number;
   readonly fullResyncs: number;

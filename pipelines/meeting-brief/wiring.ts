@@ -1,0 +1,147 @@
+// How the meeting-brief jobs, the demo and the tests get their stores and clients.
+import { concatMap, lastValueFrom } from "rxjs";
+import {
+  memoryActionLog,
+  memorySendAtQueue,
+  migrateFanoutTables,
+  postgresActionLog,
+  postgresSendAtQueue,
+  type ActionLog,
+  type SendAtQueue,
+} from "../../connectors/fanout/index.js";
+import {
+  migratePostgres,
+  postgresDeadLetters,
+  type PostgresPool,
+} from "../../connectors/postgres/index.js";
+import {
+  memoryFiringStore,
+  migrateScheduleTables,
+  postgresFiringStore,
+  type Firing as ScheduledFiring,
+  type FiringStore,
+  type ScheduleSource,
+} from "../../connectors/schedule/index.js";
+import { smtpSender, type SmtpSender } from "../../connectors/smtp/index.js";
+import { toSluiceError } from "../../operators/sluice-error.js";
+import type { Logger } from "../../runtime/log.js";
+import { GoogleCalendarClient } from "./calendar/client.js";
+import type { calendarConfig, enrichmentConfig, smtpConfig } from "./config.js";
+import { memoryDeadLetters, type BriefDeadLetters } from "./dead-letters.js";
+import { EnrichmentClient } from "./enrichment/client.js";
+import { memoryBriefRepo } from "./memory-repo.js";
+import { migrateBrief, postgresBriefRepo } from "./postgres-repo.js";
+import type { BriefRepo } from "./repo.js";
+import type { RenderedBrief } from "./types.js";
+import type { z } from "zod";
+
+/** Every store the three jobs share. */
+export interface BriefStores {
+  readonly repo: BriefRepo;
+  readonly queue: SendAtQueue<RenderedBrief>;
+  readonly log: ActionLog;
+  readonly deadLetters: BriefDeadLetters;
+  readonly firings: FiringStore;
+}
+
+/**
+ * Migrates and opens the stores on PostgreSQL, all in `schema`: the pipeline's tables, the
+ * fan-out action log and send-at queue, the schedule's firing records and the dead letters.
+ */
+export async function postgresStores(
+  db: PostgresPool,
+  schema: string,
+  queueName: string,
+): Promise<BriefStores> {
+  await migrateBrief(db, { schema });
+  await migrateFanoutTables(db, { schema });
+  await migrateScheduleTables(db, { schema });
+  await migratePostgres(db, { schema }); // dead_letters (and the runtime's checkpoints)
+  return {
+    repo: postgresBriefRepo(db, schema),
+    queue: postgresSendAtQueue<RenderedBrief>(db, queueName, { schema }),
+    log: postgresActionLog(db, { schema }),
+    deadLetters: postgresDeadLetters(db, { schema }),
+    firings: postgresFiringStore(db, { schema }),
+  };
+}
+
+/** The same stores in memory (embedded demo, unit tests). */
+export function memoryStores(): BriefStores & {
+  readonly deadLetters: ReturnType<typeof memoryDeadLetters>;
+} {
+  return {
+    repo: memoryBriefRepo(),
+    queue: memorySendAtQueue<RenderedBrief>(),
+    log: memoryActionLog(),
+    deadLetters: memoryDeadLetters(),
+    firings: memoryFiringStore(),
+  };
+}
+
+export function calendarClient(
+  c: z.output<typeof calendarConfig>,
+): GoogleCalendarClient {
+  return new GoogleCalendarClient({
+    baseUrl: c.baseUrl,
+    tokenUrl: c.tokenUrl,
+    clientId: c.clientId,
+    clientSecret: c.clientSecret.reveal(),
+    timeoutMs: c.timeoutMs,
+  });
+}
+
+export function enrichmentClient(
+  c: z.output<typeof enrichmentConfig>,
+): EnrichmentClient {
+  return new EnrichmentClient({
+    baseUrl: c.baseUrl,
+    apiKey: c.apiKey.reveal(),
+    timeoutMs: c.timeoutMs,
+  });
+}
+
+export function briefSmtpSender(c: z.output<typeof smtpConfig>): SmtpSender {
+  return smtpSender({
+    host: c.host,
+    port: c.port,
+    from: c.from,
+    ...(c.secure === undefined ? {} : { secure: c.secure }),
+    ...(c.user !== undefined && c.password !== undefined
+      ? { auth: { user: c.user, pass: c.password } }
+      : {}),
+    ...(c.messageIdDomain === undefined
+      ? {}
+      : { messageIdDomain: c.messageIdDomain }),
+  });
+}
+
+/**
+ * Runs `handle` for each firing of a schedule source, one at a time: a firing whose handler
+ * resolves is recorded done, one that throws is recorded failed (logged; the next start of a
+ * run-once job, or catch-up, runs it again). Resolves when the source completes (run-once, or
+ * closed at shutdown).
+ */
+export function eachFiring(
+  source: ScheduleSource,
+  logger: Logger,
+  handle: (firing: ScheduledFiring) => Promise<void>,
+): Promise<void> {
+  return lastValueFrom(
+    source.records().pipe(
+      concatMap(async (r) => {
+        try {
+          await handle(r.value);
+          r.ack.ack();
+        } catch (error) {
+          logger.error("firing failed", {
+            firing: r.value.id,
+            error: error instanceof Error ? error.message : String(error),
+          });
+          r.ack.nack(toSluiceError(error, "PROCESS"));
+        }
+      }),
+    ),
+    { defaultValue: undefined },
+  );
+}
