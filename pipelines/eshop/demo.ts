@@ -64,55 +64,73 @@ export async function driveOrders(
       elapsedMs: number,
     ) => void;
     readonly timeoutMs?: number;
+    /** Checkouts placed at once. Default 1. */
+    readonly concurrency?: number;
   },
 ): Promise<SagaRun> {
   const api = eshop.api;
   if (api === undefined)
     throw new Error("driveOrders needs the e-shop started with its API");
   const rnd = prng(o.seed);
+  const finalIn = (m: ReadonlyMap<OrderStatus, number>): number =>
+    FINAL.reduce((n, s) => n + (m.get(s) ?? 0), 0);
+  const finalBefore = finalIn(await stores.views.countByStatus()); // a kept schema's old orders
   const placed = new Map<number, number>();
   const cancel: number[] = [];
   const start = Date.now();
-  for (let i = 0; i < o.orders; i += 1) {
+  const plans = Array.from({ length: o.orders }, (_, i) => {
     const scarce = rnd() < (o.scarceShare ?? 0.05);
-    const productId = scarce ? 4 : 1 + Math.floor(rnd() * 3);
-    const at = Date.now();
-    const id = await api.placeOrder({
+    return {
       buyer: `buyer-${i}`,
-      items: [{ productId, quantity: scarce ? 2 : 1 }],
+      items: [
+        {
+          productId: scarce ? 4 : 1 + Math.floor(rnd() * 3),
+          quantity: scarce ? 2 : 1,
+        },
+      ],
       priority: rnd() < 0.2,
-    });
-    placed.set(id, at);
-    if (rnd() < (o.cancelShare ?? 0)) cancel.push(id);
-  }
+      cancel: rnd() < (o.cancelShare ?? 0),
+    };
+  });
+  const concurrency = o.concurrency ?? 1;
+  for (let i = 0; i < plans.length; i += concurrency)
+    await Promise.all(
+      plans.slice(i, i + concurrency).map(async ({ cancel: c, ...body }) => {
+        const at = Date.now();
+        const id = await api.placeOrder(body);
+        placed.set(id, at);
+        if (c) cancel.push(id);
+      }),
+    );
   for (const id of cancel)
     await fetch(`${api.url}/orders/${id}/cancel`, { method: "PUT" }).then((r) =>
       r.text(),
     );
-  const toPaidMs: number[] = [];
-  const pending = new Set(placed.keys());
   const deadline = Date.now() + (o.timeoutMs ?? 120_000);
   let last = 0;
-  while (pending.size > 0) {
-    for (const id of [...pending]) {
-      const v = await stores.views.get(id);
-      if (v === undefined || !FINAL.includes(v.status)) continue;
-      pending.delete(id);
-      if (v.status === "Paid")
-        toPaidMs.push(v.updatedAt - (placed.get(id) ?? v.updatedAt));
-    }
-    if (o.onProgress !== undefined && Date.now() - last >= 250) {
+  for (;;) {
+    const counts = await stores.views.countByStatus();
+    const final = finalIn(counts) - finalBefore;
+    if (
+      o.onProgress !== undefined &&
+      (Date.now() - last >= 250 || final >= o.orders)
+    ) {
       last = Date.now();
-      o.onProgress(await stores.views.countByStatus(), Date.now() - start);
+      o.onProgress(counts, Date.now() - start);
     }
-    if (pending.size === 0) break;
+    if (final >= o.orders) break;
     if (Date.now() > deadline)
       throw new Error(
-        `${pending.size} orders not final after ${o.timeoutMs ?? 120_000} ms`,
+        `${o.orders - final} orders not final after ${o.timeoutMs ?? 120_000} ms`,
       );
     await new Promise((r) => setTimeout(r, 20));
   }
   const elapsedMs = Date.now() - start;
+  const toPaidMs: number[] = [];
+  for (const [id, at] of placed) {
+    const v = await stores.views.get(id);
+    if (v?.status === "Paid") toPaidMs.push(v.updatedAt - at);
+  }
   toPaidMs.sort((a, b) => a - b);
   return {
     orders: o.orders,
@@ -184,6 +202,7 @@ export async function runEshopDemo(args: DemoArgs): Promise<void> {
       orders,
       seed: args.seed,
       cancelShare: 0.1,
+      concurrency: 10,
       onProgress: (m, ms) =>
         console.log(`  ${(ms / 1000).toFixed(1).padStart(5)} s  ${line(m)}`),
     });

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { createServer, request, type Server } from "node:http";
+import { Agent, createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
 import { SluiceError } from "../../operators/sluice-error.js";
@@ -138,6 +138,7 @@ export function httpPaymentClient(
   options: { readonly timeoutMs?: number } = {},
 ): PaymentClient {
   const timeoutMs = options.timeoutMs ?? 5_000;
+  const agent = new Agent({ keepAlive: true, maxSockets: 32 });
   return {
     charge: (body, idempotencyKey) =>
       new Promise<ChargeResult>((resolve, reject) => {
@@ -152,6 +153,7 @@ export function httpPaymentClient(
               "content-length": Buffer.byteLength(payload),
             },
             timeout: timeoutMs,
+            agent,
           },
           (res) => {
             const chunks: Buffer[] = [];
