@@ -11,6 +11,7 @@ import { defaultNexmarkBench, nexmarkSuites } from "./nexmark/suite.js";
 import { defaultOperatorBench, operatorSuite } from "./operators.js";
 import { defaultPeersBench, peersSuite } from "./peers/suite.js";
 import { reviewsSuite } from "./reviews.js";
+import { eshopSuite } from "./eshop.js";
 
 /** Benchmark suites `sluice bench <suite>` knows. */
 export const SUITES: {
@@ -86,6 +87,17 @@ export const SUITES: {
         events: Math.max(10_000, Math.round(defaultPeersBench.events * scale)),
         generator: defaultPeersBench.generator,
       }),
+  },
+  eshop: {
+    describe:
+      "the e-shop saga (checkout → paid through Ordering, Catalog, Payment) on the embedded log and on Kafka + PostgreSQL, orders/s and p99 checkout→paid, beside bare kafkajs produce/consume",
+    requires: ["kafka", "postgres"],
+    make: (scale, env) =>
+      eshopSuite(
+        env,
+        Math.max(50, Math.round(1_000 * scale)),
+        Math.max(2_000, Math.round(20_000 * scale)),
+      ),
   },
 };
 
