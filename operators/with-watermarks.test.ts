@@ -1,5 +1,5 @@
 import { describe as group, expect, it } from "vitest";
-import { map, from, Subject } from "rxjs";
+import { asyncScheduler, map, from, Subject } from "rxjs";
 import fc from "fast-check";
 import { withWatermarks } from "./with-watermarks.js";
 import type { Element } from "./element.js";
@@ -147,6 +147,62 @@ group("withWatermarks", () => {
           g: "w19",
         },
       );
+    });
+  });
+
+  it("keeps a silent partition with a backlog active, and the wall clock still, until its source is caught up", () => {
+    const asked: number[] = [];
+    ts().run(({ cold, expectObservable }) => {
+      const out = cold("a 30ms b", {
+        a: rec(1, 0, "k", 0),
+        b: rec(2, 3, "k", 0),
+      }).pipe(
+        withWatermarks({
+          maxOutOfOrdernessMs: 2,
+          idleTimeoutMs: 5,
+          wallClockIntervalMs: 5,
+          allIdle: "advance-with-wall-clock",
+          onComplete: "none",
+          // The source has unread records until 20 ms (a stall while reading a backlog).
+          isCaughtUp: (tp) => {
+            expect(tp).toEqual({ topic: "t", partition: 0 });
+            asked.push(asyncScheduler.now());
+            return asyncScheduler.now() >= 20;
+          },
+        }),
+        map(show),
+      );
+      // Silent from 5 ms on, but not idle while the backlog lasts; idle at 20 once caught
+      // up: the wall clock moves the watermark to 20-2-1 = 17, then 22 and 27.
+      expectObservable(out, "^ 33ms !").toBe("(ah) 16ms c 4ms d 4ms ef", {
+        a: "r1",
+        h: "w-3",
+        c: "w17",
+        d: "w22",
+        e: "w27",
+        f: "r2",
+      });
+    });
+    // Asked at each idle deadline until caught up, then before each wall-clock advance.
+    expect(asked).toEqual([5, 10, 15, 20, 20, 25, 30]);
+  });
+
+  it("treats a partition whose source does not know its lag as caught up", () => {
+    ts().run(({ cold, expectObservable }) => {
+      const out = cold("a", { a: rec(1, 0, "k", 0) }).pipe(
+        withWatermarks({
+          maxOutOfOrdernessMs: 2,
+          idleTimeoutMs: 5,
+          allIdle: "advance-with-wall-clock",
+          isCaughtUp: () => undefined,
+        }),
+        map(show),
+      );
+      expectObservable(out, "^ 6ms !").toBe("(ah) 1ms c", {
+        a: "r1",
+        h: "w-3",
+        c: "w2",
+      });
     });
   });
 

@@ -21,6 +21,19 @@ export interface WithWatermarksOptions<T> {
    * still close on a quiet stream.
    */
   readonly allIdle?: "hold" | "advance-with-wall-clock";
+  /**
+   * Asked when a partition has been silent for `idleTimeoutMs`: has its source read
+   * everything there is (no lag)? `false` keeps it active, holding the watermark back, and
+   * it is asked again after another `idleTimeoutMs`; the wall-clock advance of `allIdle`
+   * also waits while any partition answers `false`. So a job reading a backlog that pauses
+   * (a slow lookup, a full in-flight cap, a rebalance) does not close windows early.
+   * `undefined` (don't know) counts as caught up. Kafka and memory sources answer it:
+   * `isCaughtUp: (tp) => source.isCaughtUp(tp)`. Unset: silence alone makes a partition idle.
+   */
+  readonly isCaughtUp?: (partition: {
+    readonly topic: string;
+    readonly partition: number;
+  }) => boolean | undefined;
   /** Period of wall-clock advances while all partitions are idle. Default: `idleTimeoutMs`. */
   readonly wallClockIntervalMs?: number;
   /**
@@ -45,6 +58,9 @@ interface Input {
   maxTimestamp: number;
   lastSeen: number;
   active: boolean;
+  /** The partition, for `isCaughtUp`; undefined for records without an origin. */
+  readonly tp:
+    { readonly topic: string; readonly partition: number } | undefined;
 }
 
 function positive(
@@ -102,6 +118,12 @@ export function withWatermarks<T>(
   const finalWatermark =
     (options.onComplete ?? "final-watermark") === "final-watermark";
   const timestampOf = options.timestampOf;
+  const isCaughtUp = options.isCaughtUp;
+  /** False only when the source says the partition still has records to read. */
+  const caughtUp = (input: Input): boolean =>
+    isCaughtUp === undefined ||
+    input.tp === undefined ||
+    isCaughtUp(input.tp) !== false;
   const scheduler = options.scheduler ?? asyncScheduler;
 
   return (source) =>
@@ -143,6 +165,9 @@ export function withWatermarks<T>(
       };
 
       const advanceWithWallClock = (): void => {
+        // A backlog not read yet would be late behind a wall-clock watermark.
+        for (let i = 0; i < inputs.length; i++)
+          if (!caughtUp(inputs[i]!)) return;
         const candidate = scheduler.now() - bound - 1;
         if (candidate > current) current = candidate;
         emit();
@@ -156,7 +181,12 @@ export function withWatermarks<T>(
         for (let i = 0; i < inputs.length; i++) {
           const input = inputs[i]!;
           if (!input.active) continue;
-          const deadline = input.lastSeen + idleTimeout!;
+          let deadline = input.lastSeen + idleTimeout!;
+          if (deadline <= now && !caughtUp(input)) {
+            // Silent, but with records still to read: not idle; ask again later.
+            input.lastSeen = now;
+            deadline = now + idleTimeout!;
+          }
           if (deadline <= now) {
             input.active = false;
             activeCount -= 1;
@@ -198,7 +228,7 @@ export function withWatermarks<T>(
         )
           return lastInput!;
         if (origin === undefined) {
-          if (unpartitioned === undefined) unpartitioned = newInput();
+          if (unpartitioned === undefined) unpartitioned = newInput(undefined);
           return unpartitioned;
         }
         let partitions = topics.get(origin.topic);
@@ -208,7 +238,10 @@ export function withWatermarks<T>(
         }
         let input = partitions.get(origin.partition);
         if (input === undefined) {
-          input = newInput();
+          input = newInput({
+            topic: origin.topic,
+            partition: origin.partition,
+          });
           partitions.set(origin.partition, input);
         }
         lastTopic = origin.topic;
@@ -217,11 +250,12 @@ export function withWatermarks<T>(
         return input;
       };
 
-      const newInput = (): Input => {
+      const newInput = (tp: Input["tp"]): Input => {
         const input: Input = {
           maxTimestamp: -Infinity,
           lastSeen: 0,
           active: false,
+          tp,
         };
         inputs.push(input);
         return input;

@@ -63,6 +63,12 @@ export interface FetchedBatch {
   readonly partition: number;
   readonly messages: readonly FetchedMessage[];
   /**
+   * The partition's high watermark when the batch was fetched (the offset the next record
+   * written will get), where the driver tells it: the source's lag is `highWatermark` minus
+   * its next offset.
+   */
+  readonly highWatermark?: number;
+  /**
    * Marks the batch consumed up to `offset` (inclusive). What is not resolved when the
    * handler returns is fetched again; resolving never commits.
    */

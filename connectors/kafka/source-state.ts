@@ -13,6 +13,8 @@ export interface PartitionState<T> {
   tracker: CommitTracker;
   /** Next offset to emit: fetched offsets below it were emitted already (refetch guard). */
   nextOffset: number | undefined;
+  /** Highest high watermark a fetched batch reported (see `KafkaSource.isCaughtUp`). */
+  highWatermark: number | undefined;
   inFlight: number;
   lastCommitted: number | undefined;
   revoking: boolean;

@@ -157,6 +157,25 @@ export class KafkaSource<T> implements Source<T> {
   }
 
   /**
+   * Whether this source has emitted every record of an owned partition up to the high
+   * watermark of its latest fetched batch (no lag as far as it knows); `undefined` for a
+   * partition it does not own or has fetched nothing of yet. For
+   * `withWatermarks({ isCaughtUp })`: a silent partition with a backlog is not idle. Records
+   * written after the latest fetch are unknown until the next one.
+   *
+   * @example
+   * ```ts
+   * withWatermarks({ maxOutOfOrdernessMs: 5_000, idleTimeoutMs: 10_000, isCaughtUp: (tp) => source.isCaughtUp(tp) });
+   * ```
+   */
+  isCaughtUp(tp: TopicPartition): boolean | undefined {
+    const ps = this.partitions.get(tpKey(tp.topic, tp.partition));
+    if (ps === undefined || ps.dropped || ps.highWatermark === undefined)
+      return undefined;
+    return ps.nextOffset !== undefined && ps.nextOffset >= ps.highWatermark;
+  }
+
+  /**
    * Starts owned partitions from checkpointed offsets (see {@link Source.restore}): a fresh
    * tracker skips the `doneAbove` offsets, and the consumer seeks to `committed` (or to the
    * `startFrom` end without one), ignoring the group's commit. Call it while the partition is
@@ -332,6 +351,7 @@ export class KafkaSource<T> implements Source<T> {
         key,
         tracker: new CommitTracker(tp.topic, tp.partition),
         nextOffset: undefined,
+        highWatermark: undefined,
         inFlight: 0,
         lastCommitted: undefined,
         revoking: false,
@@ -524,6 +544,13 @@ export class KafkaSource<T> implements Source<T> {
     }
     const ps = this.partitions.get(tpKey(batch.topic, batch.partition));
     const subscriber = this.subscriber;
+    const hw = batch.highWatermark;
+    if (
+      ps !== undefined &&
+      hw !== undefined &&
+      (ps.highWatermark === undefined || hw > ps.highWatermark)
+    )
+      ps.highWatermark = hw;
     if (
       ps === undefined ||
       ps.dropped ||

@@ -190,6 +190,25 @@ export class MemorySource<T> implements Source<T> {
   }
 
   /**
+   * Whether this source has emitted every record of an owned partition that the log holds
+   * (no lag, nothing waiting for redelivery); `undefined` for a partition it does not own.
+   * For `withWatermarks({ isCaughtUp })`: a silent partition with a backlog is not idle.
+   *
+   * @example
+   * ```ts
+   * withWatermarks({ maxOutOfOrdernessMs: 5_000, idleTimeoutMs: 10_000, isCaughtUp: (tp) => source.isCaughtUp(tp) });
+   * ```
+   */
+  isCaughtUp(tp: TopicPartition): boolean | undefined {
+    const ps = this.partitions.get(tpKey(tp.topic, tp.partition));
+    if (ps === undefined) return undefined;
+    return (
+      ps.redeliver.length === 0 &&
+      ps.position >= this.log.endOffset(tp.topic, tp.partition)
+    );
+  }
+
+  /**
    * Starts owned partitions from checkpointed offsets (see {@link Source.restore}): the
    * read position moves to `committed` (or the `startFrom` end without one, ignoring the
    * group's commit) and a fresh tracker skips the `doneAbove` offsets.

@@ -66,5 +66,16 @@ describe("fetchedBatch", () => {
     expect(b.isStale()).toBe(false);
     stale = true;
     expect(b.isStale()).toBe(true);
+    expect(b.highWatermark).toBeUndefined();
+  });
+
+  it("passes the partition's high watermark on, and drops confluent's unknown -1001", () => {
+    const payload = (highWatermark: string): KafkaJsCompatibleBatchPayload => ({
+      batch: { topic: "t", partition: 0, highWatermark, messages: [] },
+      resolveOffset: () => undefined,
+      isStale: () => false,
+    });
+    expect(fetchedBatch(payload("42")).highWatermark).toBe(42);
+    expect(fetchedBatch(payload("-1001")).highWatermark).toBeUndefined();
   });
 });

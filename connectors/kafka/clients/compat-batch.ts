@@ -11,6 +11,8 @@ export interface KafkaJsCompatibleBatchPayload {
   readonly batch: {
     readonly topic: string;
     readonly partition: number;
+    /** Both drivers report it; confluent says `-1001` when it does not know. */
+    readonly highWatermark?: string;
     readonly messages: readonly {
       readonly offset: string;
       readonly key?: Buffer | null;
@@ -45,10 +47,13 @@ export function fetchedBatch(
       headers: headersToStrings(m.headers),
     };
   }
+  const hw =
+    batch.highWatermark === undefined ? NaN : Number(batch.highWatermark);
   return {
     topic: batch.topic,
     partition: batch.partition,
     messages,
+    ...(Number.isFinite(hw) && hw >= 0 ? { highWatermark: hw } : {}),
     resolve: (offset) => payload.resolveOffset(String(offset)),
     isStale: () => payload.isStale(),
   };
