@@ -17,8 +17,10 @@
  * job must checkpoint is the user's own ratings (keyed state). An earlier version also
  * subtracted each movie's shrunk mean over all users (a movie's "quality"), which needs a
  * model shared by all users and made rows depend on arrival order across partitions.
- * Without it the favourite genre of active generated users is still found for about 90 %
- * (`recommend.test.ts`).
+ * Without it, and with a stronger ridge prior (λ = 4; λ = 1 found 84 %), the favourite genre
+ * of generated users with 30+ reviews is found for 97 % (`recommend.test.ts`). What the
+ * ranking lacks is a quality or popularity term: movies whose genres fit equally are ordered
+ * by id.
  *
  * Every computation iterates in a fixed order (movie id, genre name), so even the floating
  * point results are bit-identical whatever order the ratings arrived in.
@@ -63,7 +65,7 @@ export interface CatalogMovie {
   readonly genres: readonly string[];
 }
 
-/** How strongly few ratings are pulled toward neutral (genre affinity). */
+/** How strongly few ratings are pulled toward neutral (genre affinity): λ of the ridge regression. */
 const AFFINITY_PRIOR = 4;
 
 /**
