@@ -92,6 +92,8 @@ export interface JobStatsOptions {
   /** Default 10 000. */
   readonly intervalMs?: number;
   readonly logger?: Logger;
+  /** The snapshot time, in ms since the epoch. Default `Date.now` (tests pass their own clock). */
+  readonly now?: () => number;
 }
 
 /** A running {@link startJobStats}. */
@@ -130,7 +132,7 @@ export function startJobStats(options: JobStatsOptions): JobStats {
     const s = await snapshotMetrics(options.registry);
     await options.db.pool.query(
       `INSERT INTO ${table} (job, instance, taken_at, records_in, records_out, consumer_lag, dead_letters, dedupe_hits, late_records)
-       VALUES ($1, $2, now(), $3, $4, $5, $6, $7, $8)
+       VALUES ($1, $2, $9, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (job, instance, taken_at) DO NOTHING`,
       [
         options.job,
@@ -141,6 +143,7 @@ export function startJobStats(options: JobStatsOptions): JobStats {
         s.deadLetters,
         s.dedupeHits,
         s.lateRecords,
+        new Date((options.now ?? Date.now)()),
       ],
     );
     written += 1;
