@@ -550,7 +550,9 @@ export async function startRecommendation(
       topics: [o.enrichedTopic],
       decode: decodeEnrichedReview,
       deadLetterTopic: o.deadLetterTopic,
-      maxInFlight: o.maxInFlight ?? 20_000,
+      // Nothing is held between records, so a small cap suffices, and a checkpoint barrier
+      // waits for at most this many rows to be written.
+      maxInFlight: o.maxInFlight ?? 2_000,
       name: "reviews-recommendation",
     }),
     { state: gated.backend },

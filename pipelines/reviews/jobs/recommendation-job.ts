@@ -47,7 +47,7 @@ export default defineJob({
         .default(7 * 86_400_000),
       topK: z.number().int().positive().default(10),
       /** Records read but not yet written, over all partitions. */
-      maxInFlight: z.number().int().positive().default(20_000),
+      maxInFlight: z.number().int().positive().default(2_000),
       dedupeClaimTtlMs: z.number().int().positive().default(60_000),
       statsWindowMs: z.number().int().positive().default(3_600_000),
       statsRetentionMs: z
@@ -69,6 +69,10 @@ export default defineJob({
     } finally {
       await admin.close();
     }
+    if (ctx.runtime.checkpoint.store === "memory")
+      ctx.logger.warn(
+        "checkpoint.store is memory: after a restart the state is rebuilt by reading reviews-enriched from its earliest retained offset; set SLUICE_CHECKPOINT_STORE=postgres or cassandra to resume from a checkpoint",
+      );
     const job = await startRecommendation(ctx, {
       brokers,
       group: c.group,
