@@ -32,6 +32,12 @@ function send(
   res.end(body);
 }
 
+const escapeHtml = (s: string): string =>
+  s.replace(
+    /[&<>"]/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] ?? c,
+  );
+
 /** JSON for an inline <script>: `<` escaped so no value can close the tag. */
 const inline = (v: unknown): string =>
   JSON.stringify(v).replace(/</g, "\\u003c");
@@ -46,7 +52,7 @@ function page(
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<title>${title.replace(/[<&]/g, "")} · Sluice</title>
+<title>${escapeHtml(title)} · Sluice</title>
 <style>
   html, body { margin: 0; height: 100%; font-family: system-ui, sans-serif; }
   #dashboard { height: 100vh; }
