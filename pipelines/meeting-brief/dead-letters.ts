@@ -37,3 +37,25 @@ export function memoryDeadLetters(): BriefDeadLetters & {
     },
   };
 }
+
+/**
+ * Writes through to `inner` and keeps a copy of every row (the demo's summary reads them back
+ * whatever the store).
+ *
+ * @example
+ * ```ts
+ * const dl = recordingDeadLetters(postgresDeadLetters(db));
+ * ```
+ */
+export function recordingDeadLetters(
+  inner: BriefDeadLetters,
+): BriefDeadLetters & { readonly rows: DeadLetterRow[] } {
+  const rows: DeadLetterRow[] = [];
+  return {
+    rows,
+    async write(row) {
+      await inner.write(row);
+      rows.push(row);
+    },
+  };
+}

@@ -14,6 +14,7 @@ import {
 import type { DemoArgs } from "../../runtime/pipelines.js";
 import { endpoints } from "../../stack/index.js";
 import { acceleratedScheduler } from "./clock.js";
+import { recordingDeadLetters } from "./dead-letters.js";
 import { deliverBriefs, type DeliverySummary } from "./deliver.js";
 import { seededRandom } from "./http.js";
 import { prepareBriefs } from "./prepare.js";
@@ -88,9 +89,11 @@ function plusDays(day: string, n: number): string {
  * simulators and an SMTP capture server, on virtual time. Used by the demo and the tests.
  */
 export async function runScenario(
-  stores: BriefStores,
+  given: BriefStores,
   o: ScenarioOptions,
 ): Promise<ScenarioReport> {
+  const deadLetters = recordingDeadLetters(given.deadLetters);
+  const stores: BriefStores = { ...given, deadLetters };
   const day1 = o.day ?? "2026-11-23";
   const random = seededRandom(o.seed);
   const pick = <T>(xs: readonly T[]): T =>
@@ -222,19 +225,13 @@ export async function runScenario(
       fiveAm(atDay) + 2 * 3_600_000,
     );
     const perRecipient = capture.countByRecipient();
-    const dl =
-      (
-        stores.deadLetters as {
-          rows?: readonly { key?: string; reason: string }[];
-        }
-      ).rows ?? [];
     return {
       mornings,
       retention: { atDay, ...deleted },
       emails: capture.messages.length,
       perRecipient,
       sampleSubject: capture.messages[0]?.subject,
-      deadLetters: dl.map((d) => `${d.key ?? ""}: ${d.reason}`),
+      deadLetters: deadLetters.rows.map((d) => `${d.key ?? ""}: ${d.reason}`),
       calls: {
         calendar:
           world.calendarSim.stats.listCalls +
