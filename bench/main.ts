@@ -10,7 +10,14 @@ import {
 import { defaultNexmarkBench, nexmarkSuites } from "./nexmark/suite.js";
 import { defaultOperatorBench, operatorSuite } from "./operators.js";
 import { defaultPeersBench, peersSuite } from "./peers/suite.js";
+import { pipelineSuites } from "./pipelines.js";
 import { reviewsSuite } from "./reviews.js";
+import {
+  defaultOverloadBench,
+  defaultScalingBench,
+  overloadSuite,
+  scalingSuite,
+} from "./scaling/suite.js";
 import { eshopSuite } from "./eshop.js";
 
 /** Benchmark suites `sluice bench <suite>` knows. */
@@ -87,6 +94,36 @@ export const SUITES: {
         events: Math.max(10_000, Math.round(defaultPeersBench.events * scale)),
         generator: defaultPeersBench.generator,
       }),
+  },
+  pipelines: {
+    describe:
+      "the pipelines end to end: the reviews chain on the embedded default and on the real stack, beside one job hop on the in-memory log",
+    requires: ["kafka", "cassandra", "postgres", "memcached"],
+    make: (scale, env) => pipelineSuites(scale, env),
+  },
+  scaling: {
+    describe:
+      "the windowed count from Kafka with 1, 2 and 4 partitions read by as many worker processes in one consumer group; then input rates stepped up past what one worker processes (lag and memory sampled)",
+    requires: ["kafka"],
+    make: (scale, env) => [
+      scalingSuite({
+        ...defaultScalingBench,
+        brokers: env.kafkaBrokers,
+        events: Math.max(
+          10_000,
+          Math.round(defaultScalingBench.events * scale),
+        ),
+      }),
+      overloadSuite({
+        ...defaultOverloadBench,
+        brokers: env.kafkaBrokers,
+        stepSeconds: Math.max(
+          2,
+          Math.round(defaultOverloadBench.stepSeconds * Math.min(1, scale * 4)),
+        ),
+        out: DEFAULT_RESULTS_DIR,
+      }),
+    ],
   },
   eshop: {
     describe:

@@ -1,0 +1,131 @@
+/**
+ * One worker process of `sluice bench scaling`: a member of a consumer group running the
+ * windowed count (`bench/peers/windowed-count.ts`) over its partitions of a Nexmark topic.
+ * Driven over the IPC channel by `bench/scaling/processes.ts`:
+ *   parent → `{ type: "go" }` (start fetching), `{ type: "stop" }` (close and exit);
+ *   worker → `{ type: "assigned", partitions }`, `{ type: "progress", processed, rss,
+ *   cpuSeconds }` every 200 ms, `{ type: "error", message }`.
+ * It joins the group paused, so the parent can wait for a stable assignment before the clock
+ * starts, and every worker's inputs are counted once.
+ */
+import { map, tap } from "rxjs";
+import { kafkaSource } from "../../connectors/kafka/index.js";
+import { isRecord } from "../../operators/element.js";
+import type { Record } from "../../operators/record.js";
+import { nexmarkCodec } from "../nexmark/avro.js";
+import type { NexmarkEvent } from "../nexmark/generator.js";
+import { windowedCount } from "../peers/windowed-count.js";
+
+export interface WorkerConfig {
+  readonly brokers: readonly string[];
+  readonly topic: string;
+  readonly group: string;
+  /** Unsettled inputs the source allows (windows hold their inputs until they fire). */
+  readonly maxInFlight: number;
+}
+
+export type ToWorker = { readonly type: "go" } | { readonly type: "stop" };
+export type FromWorker =
+  | { readonly type: "assigned"; readonly partitions: readonly number[] }
+  | {
+      readonly type: "progress";
+      readonly processed: number;
+      readonly outputs: number;
+      /** Wall clock (ms since the epoch, sub-ms) of the last input. */
+      readonly lastAt: number;
+      readonly rss: number;
+      readonly cpuSeconds: number;
+    }
+  | { readonly type: "error"; readonly message: string };
+
+function send(m: FromWorker): void {
+  process.send?.(m);
+}
+
+function main(config: WorkerConfig): void {
+  const codec = nexmarkCodec();
+  const source = kafkaSource<NexmarkEvent>({
+    brokers: config.brokers,
+    group: config.group,
+    topics: [config.topic],
+    decode: (bytes) => codec.decode(bytes),
+    onDecodeError: "fail",
+    maxInFlight: config.maxInFlight,
+    // at stop, open windows still hold inputs: do not wait long for them
+    drainTimeoutMs: 200,
+  });
+  source.pause();
+  let processed = 0;
+  let outputs = 0;
+  let lastAt = 0;
+  const owned = new Set<number>();
+  const assignments = source.assignments().subscribe((e) => {
+    for (const tp of e.partitions)
+      if (e.type === "assigned") owned.add(tp.partition);
+      else owned.delete(tp.partition);
+    send({ type: "assigned", partitions: [...owned].sort() });
+  });
+  const cpu0 = process.cpuUsage();
+  const report = (): void => {
+    const c = process.cpuUsage(cpu0);
+    send({
+      type: "progress",
+      processed,
+      outputs,
+      lastAt,
+      rss: process.memoryUsage().rss,
+      cpuSeconds: (c.user + c.system) / 1e6,
+    });
+  };
+  const timer = setInterval(report, 200);
+  const sub = source
+    .records()
+    .pipe(
+      map((r): Record<NexmarkEvent> => ({
+        key: undefined,
+        value: r.value,
+        timestamp: r.timestamp,
+        headers: r.headers,
+        origin: r.origin,
+        ack: r.ack,
+      })),
+      tap(() => {
+        processed += 1;
+        lastAt = performance.timeOrigin + performance.now();
+      }),
+      windowedCount(),
+      tap((e) => {
+        if (isRecord(e)) {
+          outputs += 1;
+          e.ack.ack();
+        }
+      }),
+    )
+    .subscribe({
+      error: (e: unknown) => {
+        send({ type: "error", message: String(e) });
+        process.exit(1);
+      },
+    });
+  process.on("message", (m: ToWorker) => {
+    if (m.type === "go") source.resume();
+    else if (m.type === "stop") {
+      report();
+      clearInterval(timer);
+      sub.unsubscribe();
+      assignments.unsubscribe();
+      void source.close().finally(() => process.exit(0));
+    }
+  });
+  process.on("disconnect", () => process.exit(0));
+}
+
+const arg = process.argv[process.argv.length - 1] ?? "";
+if (arg.startsWith("{")) {
+  try {
+    main(JSON.parse(arg) as WorkerConfig);
+  } catch (e) {
+    send({ type: "error", message: String(e) });
+    process.exit(1);
+  }
+}
