@@ -545,7 +545,7 @@ Example:
     dashboards
       .command("up")
       .description(
-        "Install (first time, ~2-5 min), configure, bootstrap and start Superset, import the dashboards, enable embedding on Recommendations and print the URLs. Idempotent: a second run checks and re-imports in seconds.",
+        "Install (first time, ~3-10 min: ~800 MB of Python packages), configure, bootstrap and start Superset, import the dashboards, enable embedding on Recommendations and print the URLs. Idempotent: a second run checks and re-imports in seconds.",
       )
       .option(
         "--timeout-ms <n>",

@@ -51,8 +51,10 @@ export class SupersetError extends Error {
 export interface SupersetPaths {
   /** `<cache>/superset/venv`: the virtual environment (pinned packages). */
   readonly venv: string;
-  /** `<cache>/superset/pip-cache`: pip's download cache, kept so a reinstall is fast. */
+  /** `<cache>/superset/pip-cache`: pip's cache (wheels it built from sdists). */
   readonly pipCache: string;
+  /** `<cache>/superset/wheels`: every pinned package as downloaded, so a reinstall is offline. */
+  readonly wheelhouse: string;
   /** `<state>/superset/`: config, SQLite metadata, generated secrets. */
   readonly home: string;
   readonly config: string;
@@ -71,6 +73,7 @@ export function supersetPaths(
   return {
     venv: join(cache, "venv"),
     pipCache: join(cache, "pip-cache"),
+    wheelhouse: join(cache, "wheels"),
     home,
     config: join(home, "superset_config.py"),
     metadataDb: join(home, "superset.db"),
@@ -137,10 +140,14 @@ async function runLogged(
   args: readonly string[],
   env: NodeJS.ProcessEnv,
   onProgress: SupersetProgress,
+  secret?: string,
 ): Promise<void> {
+  const shown = args
+    .map((a) => (secret !== undefined && a === secret ? "***" : a))
+    .join(" ");
   await appendFile(
     log,
-    `\n=== ${new Date().toISOString()} ${step}: ${command} ${args.join(" ")}\n`,
+    `\n=== ${new Date().toISOString()} ${step}: ${command} ${shown}\n`,
   );
   const started = Date.now();
   const heartbeat = setInterval(() => {
@@ -167,7 +174,7 @@ async function runLogged(
     if (code !== 0)
       throw new SupersetError(
         step,
-        `\`${command} ${args.join(" ")}\` exited with ${code}`,
+        `\`${command} ${shown}\` exited with ${code}`,
         log,
         await tail(log, 25),
       );
@@ -223,10 +230,11 @@ async function ensureVenv(
   const python = await findPython(env);
   onProgress(
     "install",
-    `creating ${p.venv} with ${python} and installing apache-superset==${SUPERSET_VERSION} (first time ~1-5 min, pip cache ${p.pipCache})`,
+    `creating ${p.venv} with ${python} and installing apache-superset==${SUPERSET_VERSION} (first time: ~3-10 min, pip wheelhouse ${p.wheelhouse})`,
   );
   await rm(p.venv, { recursive: true, force: true });
   await mkdir(p.pipCache, { recursive: true });
+  await mkdir(p.wheelhouse, { recursive: true });
   const pipEnv = { ...env, PIP_CACHE_DIR: p.pipCache, PIP_NO_INPUT: "1" };
   await runLogged(
     "install",
@@ -237,14 +245,44 @@ async function ensureVenv(
     onProgress,
   );
   const pip = join(p.venv, "bin", "pip");
-  await runLogged(
-    "install",
-    p.log,
-    pip,
-    ["install", "--progress-bar", "off", "-U", "pip", "setuptools", "wheel"],
-    pipEnv,
-    onProgress,
-  );
+  const requirements = [
+    `apache-superset==${SUPERSET_VERSION}`,
+    "psycopg2-binary",
+    // Imported by Superset 6.1.0 but missing from its declared dependencies.
+    "rich",
+    "cachetools",
+  ];
+  // Wheels of every pinned package into the wheelhouse (downloaded, or built from sdists;
+  // what is there already is reused), then an install from the wheelhouse alone: a second
+  // install (a new venv) needs no network and builds nothing.
+  const downloaded = join(p.wheelhouse, ".sluice-complete");
+  if (!(await stampMatches(downloaded, want))) {
+    onProgress(
+      "install",
+      `downloading the pinned packages into ${p.wheelhouse}`,
+    );
+    await runLogged(
+      "download",
+      p.log,
+      pip,
+      [
+        "wheel",
+        "--progress-bar",
+        "off",
+        "--find-links",
+        p.wheelhouse,
+        "-w",
+        p.wheelhouse,
+        "-c",
+        constraintsFile(),
+        ...requirements,
+      ],
+      pipEnv,
+      onProgress,
+    );
+    await writeFile(downloaded, want);
+  }
+  onProgress("install", "installing from the wheelhouse");
   await runLogged(
     "install",
     p.log,
@@ -253,13 +291,12 @@ async function ensureVenv(
       "install",
       "--progress-bar",
       "off",
+      "--no-index",
+      "--find-links",
+      p.wheelhouse,
       "-c",
       constraintsFile(),
-      `apache-superset==${SUPERSET_VERSION}`,
-      "psycopg2-binary",
-      // Imported by Superset 6.1.0 but missing from its declared dependencies.
-      "rich",
-      "cachetools",
+      ...requirements,
     ],
     pipEnv,
     onProgress,
@@ -284,7 +321,8 @@ def _secret(env, path):
 SECRET_KEY = _secret("SUPERSET_SECRET_KEY", ${py(join(p.home, "secret-key"))})
 SQLALCHEMY_DATABASE_URI = "sqlite:///" + ${py(p.metadataDb)} + "?check_same_thread=false"
 DATA_DIR = ${py(p.home)}
-FEATURE_FLAGS = {"EMBEDDED_SUPERSET": True}
+# Virtualization would leave charts below the fold unrendered until scrolled (and unchecked).
+FEATURE_FLAGS = {"EMBEDDED_SUPERSET": True, "DASHBOARD_VIRTUALIZATION": False}
 # Talisman sets X-Frame-Options: SAMEORIGIN, which would block the embedded dashboard.
 TALISMAN_ENABLED = False
 HTTP_HEADERS = {}
@@ -366,6 +404,13 @@ export async function supersetUp(
   const settings = await supersetSettings(env);
   await mkdir(p.home, { recursive: true });
   await mkdir(dirname(p.log), { recursive: true });
+  const config = supersetConfigText(p);
+  const configChanged =
+    (await readFile(p.config, "utf8").catch(() => "")) !== config;
+  if (configChanged && (await livePid(p.pidFile)) !== undefined) {
+    onProgress("start", "superset_config.py changed: restarting gunicorn");
+    await stopDaemon(p.pidFile, 20_000);
+  }
   if (await healthy(settings.url)) {
     onProgress("start", `already answering at ${settings.url}`);
     return {
@@ -379,7 +424,7 @@ export async function supersetUp(
   const installed = await ensureVenv(p, env, onProgress);
   await generatedSecret(join(p.home, "secret-key"), 42);
   await generatedSecret(join(p.home, "guest-secret"), 32);
-  await writeFile(p.config, supersetConfigText(p));
+  await writeFile(p.config, config);
   const senv = supersetEnv(p, env);
   const superset = join(p.venv, "bin", "superset");
 
@@ -417,6 +462,7 @@ export async function supersetUp(
       ],
       senv,
       onProgress,
+      settings.password,
     );
     onProgress("init", "roles and permissions");
     await runLogged("init", p.log, superset, ["init"], senv, onProgress);
