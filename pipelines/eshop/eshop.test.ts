@@ -53,6 +53,12 @@ async function embedded(
   return { eshop, stores, log, bus };
 }
 
+const stockOf = async (
+  stores: EshopStores,
+  productId: number,
+): Promise<number | undefined> =>
+  (await stores.stock.products()).find((p) => p.productId === productId)?.stock;
+
 const order = (
   buyer: string,
   productId = 1,
@@ -69,10 +75,13 @@ describe("the e-shop on the embedded log", () => {
     const { eshop, stores } = await embedded();
     const id = await eshop.api!.placeOrder(order("alice"));
     await waitForStatus(stores.views, id, "Paid");
-    expect(
-      (await stores.stock.products()).find((p) => p.productId === 1)?.stock,
-    ).toBe(98);
-    expect(await stores.baskets.get("alice")).toBeUndefined();
+    // Catalog and Basket act on the events after Paid is written: wait for them.
+    await waitFor("2 units of product 1 out of stock", async () =>
+      (await stockOf(stores, 1)) === 98 ? true : undefined,
+    );
+    await waitFor("the basket emptied", async () =>
+      (await stores.baskets.get("alice")) === undefined ? true : undefined,
+    );
     const res = await fetch(`${eshop.api!.url}/orders/${id}/ship`, {
       method: "PUT",
     });
@@ -203,9 +212,9 @@ describe("the e-shop on the embedded log", () => {
     for (const id of [...first, ...more])
       await waitForStatus(stores.views, id, "Paid");
     expect(eshop.payments.charges.size).toBe(16);
-    expect(
-      (await stores.stock.products()).find((p) => p.productId === 3)?.stock,
-    ).toBe(84);
+    await waitFor("16 units of product 3 out of stock", async () =>
+      (await stockOf(stores, 3)) === 84 ? true : undefined,
+    );
     await second.wiring.close();
   });
 
