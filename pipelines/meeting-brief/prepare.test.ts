@@ -338,4 +338,26 @@ describe("prepareBriefs", () => {
     });
     expect(queue.items.size).toBe(2);
   });
+  it("a calendar whose refresh token was revoked is a dead letter; the others are still briefed", async () => {
+    const repo = memoryBriefRepo();
+    world = await startWorld(repo, { startMs: fiveAm(DAY1), people: 2 });
+    for (const p of world.team)
+      meeting(world, p.email!, `v-${p.id}`, {
+        day: DAY1,
+        at: "12:00",
+        participants: ["x@acme.example"],
+      });
+    world.calendarSim.revokeRefreshToken("1//refresh-rep1");
+    world.calendarSim.expireAccessTokens();
+    const { d, deadLetters, queue } = deps(world, repo);
+    const s = await prepareBriefs(firing(DAY1), d);
+    expect(s).toMatchObject({ calendarsSynced: 1, briefsQueued: 1 });
+    expect(deadLetters.rows).toHaveLength(1);
+    expect(deadLetters.rows[0]).toMatchObject({
+      stage: "source",
+      key: `sales-person/${world.team[0]!.id}`,
+    });
+    expect(deadLetters.rows[0]!.reason).toMatch(/invalid_grant/);
+    expect([...queue.items.values()][0]!.payload.to).toBe("rep2@sales.example");
+  });
 });
