@@ -1,6 +1,7 @@
 import { defaultChainOptions } from "../pipelines/reviews/chain.js";
 import { runReviewsChainOnStack } from "../pipelines/reviews/stack-chain.js";
 import type { Endpoints } from "../stack/index.js";
+import { eshopSuite } from "./eshop.js";
 import type { Suite, Workload } from "./harness.js";
 import { reviewsSuite } from "./reviews.js";
 
@@ -45,13 +46,22 @@ export function reviewsPipelineSuite(
   };
 }
 
-/** Every pipeline suite of `sluice bench pipelines`, one after the other. */
+/**
+ * Every pipeline suite of `sluice bench pipelines`, one after the other: the reviews chain
+ * (above) and the e-shop saga (`sluice bench eshop`, embedded and on Kafka + PostgreSQL, with
+ * the sizes its own entry uses).
+ */
 export function pipelineSuites(scale: number, env: Endpoints): Suite[] {
   return [
     reviewsPipelineSuite(
       Math.max(200, Math.round(5_000 * scale)),
       Math.max(200, Math.round(2_000 * scale)),
       env,
+    ),
+    eshopSuite(
+      env,
+      Math.max(50, Math.round(1_000 * scale)),
+      Math.max(2_000, Math.round(20_000 * scale)),
     ),
   ];
 }
