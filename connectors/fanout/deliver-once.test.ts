@@ -216,4 +216,30 @@ describe("deliverOnce", () => {
     expect(out[0]?.value.outcome).toBe("sent");
     expect((await log.get(key(0)))?.attempts).toBe(1);
   });
+
+  it("waits for another attempt's live lease to end, then resolves it instead of skipping", async () => {
+    const log = memoryActionLog();
+    await log.plan(key(0), "fake", Date.now());
+    await log.attempt(key(0), Date.now(), 30); // a crashed run's lease, ending in 30 ms
+    let sends = 0;
+    const sender: Sender<EmailMessage> = {
+      provider: "fake",
+      idempotentByKey: false,
+      send: () => {
+        sends += 1;
+        return Promise.resolve({});
+      },
+      lookup: () => Promise.resolve({ found: "not-sent" }),
+    };
+    const dead = collectDeadLetters<Delivery<EmailMessage>>();
+    const out = await lastValueFrom(
+      from(deliveries(1)).pipe(
+        deliverOnce({ log, sender, deadLetters: dead.sink }),
+        toArray(),
+      ),
+    );
+    expect(out.map((r) => r.value.outcome)).toEqual(["sent"]);
+    expect(sends).toBe(1);
+    expect((await log.get(key(0)))?.attempts).toBe(2);
+  });
 });

@@ -4,6 +4,7 @@ import {
   from,
   identity,
   lastValueFrom,
+  timer,
   type Observable,
   type OperatorFunction,
   type SchedulerLike,
@@ -41,10 +42,9 @@ export interface Delivery<M> {
  * What happened to a delivery that did not fail:
  * `sent` (sent now), `already-sent` (the log says sent: nothing sent),
  * `confirmed-by-lookup` (an unconfirmed earlier attempt that the provider says arrived),
- * `in-progress-elsewhere` (another worker holds a live lease on it).
+ * An attempt another worker holds is waited for (its lease), never skipped.
  */
-export type DeliveryOutcome =
-  "sent" | "already-sent" | "confirmed-by-lookup" | "in-progress-elsewhere";
+export type DeliveryOutcome = "sent" | "already-sent" | "confirmed-by-lookup";
 
 /** The result record of {@link deliverOnce}. */
 export interface DeliveryReport {
@@ -68,7 +68,12 @@ export interface DeliverOnceOptions<M> {
   readonly bucket?: TokenBucket;
   /** Retries of one send (backoff, budget, attempt timeout). Default: 3 attempts. */
   readonly retry?: RetryWithBackoffOptions;
-  /** Lease of an attempt in the action log; a crashed attempt's row is `unconfirmed` after it. Default 300 000. */
+  /**
+   * Lease of an attempt in the action log; set it longer than one send with its retries. A
+   * row under a live lease is waited for (up to 3 leases, then a retryable CONFLICT dead
+   * letter) and then resolved as sent or unconfirmed, so a crashed attempt is resolved at the
+   * latest one lease after the restart. Default 60 000.
+   */
   readonly leaseMs?: number;
   /**
    * An earlier attempt that never confirmed, at a provider that is not idempotent by key and
@@ -110,7 +115,8 @@ export function deliverOnce<M>(
 } {
   const { log, sender } = options;
   const scheduler = options.scheduler ?? asyncScheduler;
-  const leaseMs = options.leaseMs ?? 300_000;
+  const leaseMs = options.leaseMs ?? 60_000;
+  const maxLeaseWaits = 3;
   const onUnknown = options.onUnknownOutcome ?? "dead-letter";
   const now = (): number => scheduler.now();
   const retryOptions: RetryWithBackoffOptions = { scheduler, ...options.retry };
@@ -131,12 +137,12 @@ export function deliverOnce<M>(
     providerId,
   });
 
+  /** Starts an attempt and sends; undefined when another attempt holds the row (look again). */
   const sendNow = async (
     record: Record<Delivery<M>>,
-  ): Promise<DeliveryReport> => {
+  ): Promise<DeliveryReport | undefined> => {
     const { key, message } = record.value;
-    if (!(await log.attempt(key, now(), leaseMs)))
-      return report(key, "in-progress-elsewhere");
+    if (!(await log.attempt(key, now(), leaseMs))) return undefined;
     let providerId: string | undefined;
     try {
       const send = retryWithBackoff<Delivery<M>, { providerId?: string }>(
@@ -154,44 +160,70 @@ export function deliverOnce<M>(
     return report(key, "sent", providerId);
   };
 
+  const context = (record: Record<Delivery<M>>) => ({
+    key: record.key ?? idempotencyKey(record.value.key),
+    stage: "sink" as const,
+  });
+
   const step = async (record: Record<Delivery<M>>): Promise<DeliveryReport> => {
     const { key } = record.value;
-    const planned = await log.plan(key, sender.provider, now());
-    switch (planned.status) {
-      case "sent":
-        return report(key, "already-sent", planned.entry.providerId);
-      case "in-progress":
-        return report(key, "in-progress-elsewhere");
-      case "unknown":
-        throw new SluiceError(
-          "CONFLICT",
-          `${idempotencyKey(key)}: an earlier attempt's outcome is unknown (${planned.entry.reason ?? "no reason"}); not sent again, check the provider`,
-          {
-            context: { key: record.key ?? idempotencyKey(key), stage: "sink" },
-          },
-        );
-      case "unconfirmed": {
-        if (sender.idempotentByKey) return sendNow(record);
-        const found =
-          sender.lookup === undefined
-            ? { found: "unknown" as const }
-            : await sender.lookup(key);
-        if (found.found === "sent") {
-          await log.confirm(key, found.providerId, now());
-          return report(key, "confirmed-by-lookup", found.providerId);
+    for (let round = 0; ; round++) {
+      const planned = await log.plan(key, sender.provider, now());
+      let sent: DeliveryReport | undefined;
+      switch (planned.status) {
+        case "sent":
+          return report(key, "already-sent", planned.entry.providerId);
+        case "in-progress": {
+          // Another attempt holds a live lease (another worker, or a crashed run whose lease
+          // has not ended): wait for the lease to end, then look again; it is then sent or
+          // unconfirmed. Never skipped.
+          if (round >= maxLeaseWaits)
+            throw new SluiceError(
+              "CONFLICT",
+              `${idempotencyKey(key)}: another attempt still holds its lease after ${maxLeaseWaits} waits; not sent here`,
+              { retryable: true, context: context(record) },
+            );
+          const wait = Math.max(
+            1,
+            (planned.entry.leaseUntil ?? now()) - now() + 1,
+          );
+          await lastValueFrom(timer(wait, scheduler));
+          continue;
         }
-        if (found.found === "not-sent" || onUnknown === "resend")
-          return sendNow(record);
-        const reason = `${sender.provider}: attempt ${planned.entry.attempts} of ${idempotencyKey(key)} was never confirmed and the provider cannot tell whether it arrived`;
-        await log.fail(key, reason, now(), "unknown");
-        throw new UnknownOutcomeError(reason, {
-          context: { key: record.key ?? idempotencyKey(key), stage: "sink" },
-        });
+        case "unknown":
+          throw new SluiceError(
+            "CONFLICT",
+            `${idempotencyKey(key)}: an earlier attempt's outcome is unknown (${planned.entry.reason ?? "no reason"}); not sent again, check the provider`,
+            { context: context(record) },
+          );
+        case "unconfirmed": {
+          if (sender.idempotentByKey) {
+            sent = await sendNow(record);
+            break;
+          }
+          const found =
+            sender.lookup === undefined
+              ? { found: "unknown" as const }
+              : await sender.lookup(key);
+          if (found.found === "sent") {
+            await log.confirm(key, found.providerId, now());
+            return report(key, "confirmed-by-lookup", found.providerId);
+          }
+          if (found.found === "not-sent" || onUnknown === "resend") {
+            sent = await sendNow(record);
+            break;
+          }
+          const reason = `${sender.provider}: attempt ${planned.entry.attempts} of ${idempotencyKey(key)} was never confirmed and the provider cannot tell whether it arrived`;
+          await log.fail(key, reason, now(), "unknown");
+          throw new UnknownOutcomeError(reason, { context: context(record) });
+        }
+        case "new":
+        case "planned":
+        case "failed":
+          sent = await sendNow(record);
+          break;
       }
-      case "new":
-      case "planned":
-      case "failed":
-        return sendNow(record);
+      if (sent !== undefined) return sent;
     }
   };
 

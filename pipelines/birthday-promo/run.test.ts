@@ -12,6 +12,7 @@ import { startLocalWorld, type LocalWorld } from "./wiring.js";
 const SETTINGS = {
   ...DEFAULT_SETTINGS,
   retry: { maxAttempts: 6, baseDelayMs: 2, maxDelayMs: 20 },
+  leaseMs: 1_000,
 };
 let world: LocalWorld | undefined;
 afterEach(async () => {

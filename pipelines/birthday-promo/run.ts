@@ -65,6 +65,8 @@ export interface PromoSettings {
   readonly emailRatePerSec: number;
   readonly whatsappRatePerSec: number;
   readonly retry: RetryWithBackoffOptions;
+  /** Action-log lease of one send attempt (longer than a send with its retries). */
+  readonly leaseMs: number;
 }
 
 /** Default settings (the job's config overrides them). */
@@ -79,6 +81,7 @@ export const DEFAULT_SETTINGS: PromoSettings = {
   emailRatePerSec: 50,
   whatsappRatePerSec: 80,
   retry: { maxAttempts: 5, baseDelayMs: 50, maxDelayMs: 2_000 },
+  leaseMs: 60_000,
 };
 
 /** Outcome counts of one channel. */
@@ -124,7 +127,6 @@ function counts(
     sent: 0,
     "already-sent": 0,
     "confirmed-by-lookup": 0,
-    "in-progress-elsewhere": 0,
     "dead-lettered": dead,
   };
   for (const o of outcomes) c[o] += 1;
@@ -270,6 +272,7 @@ export async function runBirthdayPromo(
       scheduler,
     }),
     retry,
+    leaseMs: settings.leaseMs,
     scheduler,
     maxBuffered: Math.max(1_000, emails.length),
   });
@@ -283,6 +286,7 @@ export async function runBirthdayPromo(
       scheduler,
     }),
     retry,
+    leaseMs: settings.leaseMs,
     scheduler,
     maxBuffered: Math.max(1_000, whatsapps.length),
   });
