@@ -13,6 +13,7 @@ import {
 } from "./system.js";
 import { memoryStores, type EshopStores } from "./stores.js";
 import { openEshopStack } from "./testing/stack-fixture.js";
+import { waitForStatus } from "./testing/saga.js";
 
 const FINAL: readonly OrderStatus[] = ["Paid", "Shipped", "Cancelled"];
 const STATUSES: readonly OrderStatus[] = [
@@ -30,6 +31,8 @@ export interface SagaRun {
   readonly byStatus: ReadonlyMap<OrderStatus, number>;
   /** Checkout → Paid, ms, sorted. */
   readonly toPaidMs: readonly number[];
+  /** Orders that ended Paid. */
+  readonly paidIds: readonly number[];
   /** First checkout → last order final. */
   readonly elapsedMs: number;
 }
@@ -127,15 +130,19 @@ export async function driveOrders(
   }
   const elapsedMs = Date.now() - start;
   const toPaidMs: number[] = [];
+  const paidIds: number[] = [];
   for (const [id, at] of placed) {
     const v = await stores.views.get(id);
-    if (v?.status === "Paid") toPaidMs.push(v.updatedAt - at);
+    if (v?.status !== "Paid") continue;
+    toPaidMs.push(v.updatedAt - at);
+    paidIds.push(id);
   }
   toPaidMs.sort((a, b) => a - b);
   return {
     orders: o.orders,
     byStatus: await stores.views.countByStatus(),
     toPaidMs,
+    paidIds,
     elapsedMs,
   };
 }
@@ -206,12 +213,23 @@ export async function runEshopDemo(args: DemoArgs): Promise<void> {
       onProgress: (m, ms) =>
         console.log(`  ${(ms / 1000).toFixed(1).padStart(5)} s  ${line(m)}`),
     });
+    const ship = run.paidIds.slice(0, Math.ceil(run.paidIds.length / 2));
+    console.log(`\nshipping ${ship.length} paid orders (PUT /orders/:id/ship)`);
+    for (const id of ship)
+      await fetch(`${eshop.api!.url}/orders/${id}/ship`, {
+        method: "PUT",
+      }).then((r) => r.text());
+    for (const id of ship)
+      await waitForStatus(stores.views, id, "Shipped", 60_000);
+    console.log(`  ${line(await stores.views.countByStatus())}`);
     const stock = await stores.stock.products();
     console.log("\nSummary");
     console.log(
       `  orders           ${run.orders} in ${(run.elapsedMs / 1000).toFixed(1)} s`,
     );
-    console.log(`  final states     ${line(run.byStatus)}`);
+    console.log(
+      `  final states     ${line(await stores.views.countByStatus())}`,
+    );
     console.log(
       `  charges          ${eshop.payments.charges.size} (provider requests ${eshop.payments.requests}; priority path ${eshop.payment.paths.priority}, normal ${eshop.payment.paths.normal})`,
     );
