@@ -22,7 +22,10 @@ describe("outreach under faults (embedded)", () => {
     const log = new MemoryLog();
     let calls = 0;
     let dead = false;
-    const ref: { crash?: () => Promise<void> } = {};
+    const ref: {
+      crash?: () => Promise<void>;
+      crashed?: Promise<void> | undefined;
+    } = {};
     const sys = await startOutreachSystem({
       transport: embeddedTransport(log, DEFAULT_TOPICS),
       actionLog: memoryActionLog(),
@@ -37,7 +40,8 @@ describe("outreach under faults (embedded)", () => {
           if (calls === 4) {
             // Sent, not yet confirmed, in the middle of a page: the process dies here.
             dead = true;
-            await ref.crash?.();
+            // Not awaited: a killed process does not wait for its consumer to leave.
+            ref.crashed = ref.crash?.();
             throw new SluiceError("CLOSED", "sender process killed");
           }
           return answers;
@@ -49,6 +53,7 @@ describe("outreach under faults (embedded)", () => {
       const firing = firingAt("outreach-planner", HOUR);
       await sys.plan(firing);
       await waitFor(() => dead);
+      await ref.crashed;
       const before = sys.outreachService.sent;
       expect(before).toBeGreaterThan(0);
       expect(before).toBeLessThan(600);

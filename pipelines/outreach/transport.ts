@@ -113,7 +113,8 @@ export function kafkaTransport(
         brokers,
         group,
         topics: [topic],
-        decode: (b) => b,
+        decode: (b) => b, // Avro is decoded by the job, which dead-letters a bad frame
+        deadLetterTopic: topics.deadLetters,
         maxInFlight,
         commitIntervalMs: 500,
       }),

@@ -65,18 +65,22 @@ export default defineJob({
     }
     const db = postgresFor(ctx, ctx.runtime);
     await migrateScheduleTables(db, { schema: c.schema });
-    const schedule = ctx.addSource(
-      scheduleSource({
-        job: ctx.name,
-        cron: c.cron,
-        timeZone: c.timeZone,
-        store: postgresFiringStore(db, { schema: c.schema }),
-        mode: c.runOnce ? "run-once" : "continuous",
-        toleranceMs: c.toleranceMs,
-        overlap: "skip",
-        catchUp: { policy: "latest" },
-      }),
-    );
+    // Not ctx.addSource: the schedule source reports its assignment synchronously on
+    // subscribe, which runJob's addSource does not handle yet (reported); closed here instead.
+    const schedule = scheduleSource({
+      job: ctx.name,
+      cron: c.cron,
+      timeZone: c.timeZone,
+      store: postgresFiringStore(db, { schema: c.schema }),
+      mode: c.runOnce ? "run-once" : "continuous",
+      toleranceMs: c.toleranceMs,
+      overlap: "skip",
+      catchUp: { policy: "latest" },
+    });
+    ctx.signal.addEventListener("abort", () => void schedule.close(), {
+      once: true,
+    });
+    ctx.onShutdown(() => schedule.close());
     const sink = ctx.addSink(
       kafkaSink<Buffer>({ brokers, topic: c.topics.jobs, encode: (b) => b }),
     );

@@ -56,7 +56,8 @@ export default defineJob({
         brokers,
         group: c.group,
         topics: [c.resultsTopic],
-        decode: (b) => b,
+        decode: (b) => b, // Avro is decoded by the job, which dead-letters a bad frame
+        deadLetterTopic: c.deadLetterTopic,
         maxInFlight: 5_000,
       }),
     );

@@ -60,7 +60,8 @@ export default defineJob({
         brokers,
         group: c.group,
         topics: [c.topics.jobs],
-        decode: (b) => b,
+        decode: (b) => b, // Avro is decoded by the job, which dead-letters a bad frame
+        deadLetterTopic: c.topics.deadLetters,
         maxInFlight: c.maxInFlight,
       }),
     );
