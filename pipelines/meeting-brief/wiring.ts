@@ -1,5 +1,6 @@
 // How the meeting-brief jobs, the demo and the tests get their stores and clients.
-import { concatMap, lastValueFrom } from "rxjs";
+import { asapScheduler, concatMap, lastValueFrom, observeOn } from "rxjs";
+import type { Source } from "../../connectors/types.js";
 import {
   memoryActionLog,
   memorySendAtQueue,
@@ -144,4 +145,28 @@ export function eachFiring(
     ),
     { defaultValue: undefined },
   );
+}
+
+/**
+ * The same source for `ctx.addSource`, with its assignment events delivered asynchronously.
+ * Works around runtime/lifecycle.ts reading its own `entry` inside the `assignments()`
+ * subscription before the variable is initialised: a source whose `assignments()` emits
+ * synchronously (the schedule source, `of(...)`) throws "Cannot access 'entry' before
+ * initialization" there. Consume `records()` from the original source.
+ */
+export function withAsyncAssignments<T>(s: Source<T>): Source<T> {
+  return {
+    name: s.name,
+    connect: () => s.connect(),
+    records: () => s.records(),
+    assignments: () => s.assignments().pipe(observeOn(asapScheduler)),
+    pause: (p) => s.pause(p),
+    resume: (p) => s.resume(p),
+    snapshot: () => s.snapshot(),
+    commit: () => s.commit(),
+    get inFlight() {
+      return s.inFlight;
+    },
+    close: () => s.close(),
+  };
 }

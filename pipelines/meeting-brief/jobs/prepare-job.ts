@@ -10,6 +10,7 @@ import {
   eachFiring,
   enrichmentClient,
   postgresStores,
+  withAsyncAssignments,
 } from "../wiring.js";
 
 /**
@@ -37,16 +38,15 @@ export default defineJob({
     });
     ctx.onShutdown(() => db.end());
     const stores = await postgresStores(db, c.schema, c.queue);
-    const source = ctx.addSource(
-      scheduleSource({
-        job: ctx.name,
-        cron: c.cron,
-        timeZone: c.timeZone,
-        store: stores.firings,
-        mode: c.mode,
-        catchUp: { policy: "latest" },
-      }),
-    );
+    const source = scheduleSource({
+      job: ctx.name,
+      cron: c.cron,
+      timeZone: c.timeZone,
+      store: stores.firings,
+      mode: c.mode,
+      catchUp: { policy: "latest" },
+    });
+    ctx.addSource(withAsyncAssignments(source));
     const deps = {
       job: ctx.name,
       repo: stores.repo,

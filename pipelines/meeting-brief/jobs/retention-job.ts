@@ -5,7 +5,7 @@ import { ConfigError } from "../../../runtime/config.js";
 import { defineJob } from "../../../runtime/job.js";
 import { retentionJobConfig } from "../config.js";
 import { runRetention } from "../retention.js";
-import { eachFiring, postgresStores } from "../wiring.js";
+import { eachFiring, postgresStores, withAsyncAssignments } from "../wiring.js";
 
 /**
  * Once a day (03:30 local by default) deletes participant data enriched 30 days ago or
@@ -29,15 +29,14 @@ export default defineJob({
     });
     ctx.onShutdown(() => db.end());
     const stores = await postgresStores(db, c.schema, c.queue);
-    const source = ctx.addSource(
-      scheduleSource({
-        job: ctx.name,
-        cron: c.cron,
-        timeZone: c.timeZone,
-        store: stores.firings,
-        mode: c.mode,
-      }),
-    );
+    const source = scheduleSource({
+      job: ctx.name,
+      cron: c.cron,
+      timeZone: c.timeZone,
+      store: stores.firings,
+      mode: c.mode,
+    });
+    ctx.addSource(withAsyncAssignments(source));
     ctx.ready();
     await eachFiring(source, ctx.logger, async (firing) => {
       const deleted = await runRetention(
