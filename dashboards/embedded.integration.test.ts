@@ -168,6 +168,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await http?.close();
+  // Point the shared Superset back at the default schemas, not at the ones dropped below.
+  if (api !== undefined)
+    await importDashboards(api, { databaseUrl: env.databaseUrl });
   const db = createPostgresPool({ connectionString: env.databaseUrl });
   try {
     await db.pool.query(`DROP SCHEMA IF EXISTS ${statsSchema} CASCADE`);

@@ -309,6 +309,8 @@ async function ensureVenv(
 export function supersetConfigText(p: SupersetPaths): string {
   const py = (s: string): string => JSON.stringify(s);
   return `# Written by \`sluice dashboards up\` (stack/superset.ts); edits are overwritten.
+# Served by gunicorn -w 1 -k gthread --threads 8 --timeout 120 --keep-alive 10 (a change here
+# restarts it).
 import os
 
 def _secret(env, path):
@@ -488,6 +490,9 @@ export async function supersetUp(
       "8",
       "--timeout",
       "120",
+      // Longer than Node fetch's 4 s idle keep-alive, so the client closes idle sockets first.
+      "--keep-alive",
+      "10",
       "-b",
       `${host}:${port}`,
       "--limit-request-line",
@@ -689,11 +694,20 @@ export class SupersetClient {
       headers["content-type"] = "application/json";
       payload = JSON.stringify(body);
     }
-    const r = await fetch(`${this.settings.url}${path}`, {
-      method,
-      headers,
-      ...(payload !== undefined ? { body: payload } : {}),
-    });
+    const send = (): Promise<Response> =>
+      fetch(`${this.settings.url}${path}`, {
+        method,
+        headers,
+        ...(payload !== undefined ? { body: payload } : {}),
+      });
+    let r: Response;
+    try {
+      r = await send();
+    } catch {
+      // A kept-alive connection the server closed as we reused it ("other side closed"):
+      // every call we make is safe to send again (reads, an overwriting import, a token).
+      r = await send();
+    }
     if (r.status === 401 && !retried) {
       this.#auth = undefined;
       return this.request(method, path, body, true);
