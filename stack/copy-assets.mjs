@@ -6,7 +6,7 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const ASSET = /\.(sql|cql)$/;
+const ASSET = /\.(sql|cql|hbs)$/; // hbs: email templates (pipelines/meeting-brief/templates)
 const SOURCES = ["connectors", "pipelines", "runtime"];
 
 function walk(dir) {
