@@ -249,6 +249,12 @@ export async function runScenario(
   }
 }
 
+function counted(xs: readonly string[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const x of xs) m.set(x, (m.get(x) ?? 0) + 1);
+  return m;
+}
+
 /** The summary a person reads after the demo. */
 export function summary(r: ScenarioReport, people: number): string {
   const lines = [
@@ -271,9 +277,12 @@ export function summary(r: ScenarioReport, people: number): string {
     `retention on ${r.retention.atDay}: ${r.retention.participants} participants and ${r.retention.companies} companies deleted (30 days old or older)`,
     `outside calls: calendar ${r.calls.calendar} (${r.calls.calendarFailed} failed and retried), enrichment ${r.calls.enrichment} (${r.calls.enrichmentFailed} failed and retried), SMTP refusals ${r.calls.smtpRefused} (retried)`,
     `dead letters (${r.deadLetters.length}):`,
-    ...r.deadLetters
-      .slice(0, 5)
-      .map((d) => `  ${d.length > 140 ? `${d.slice(0, 137)}...` : d}`),
+    ...[...counted(r.deadLetters)]
+      .slice(0, 6)
+      .map(
+        ([d, n]) =>
+          `  ${d.length > 140 ? `${d.slice(0, 137)}...` : d}${n > 1 ? ` (×${n}, one per morning)` : ""}`,
+      ),
     `sample subject: ${JSON.stringify(r.sampleSubject ?? "")}`,
   );
   return lines.join("\n");
