@@ -1,5 +1,7 @@
 import {
+  asapScheduler,
   asyncScheduler,
+  scheduled,
   Observable,
   of,
   type SchedulerLike,
@@ -176,7 +178,13 @@ export function sendAtSource<T>(
     connect: () => Promise.resolve(),
     records: () => records,
     assignments: (): Observable<AssignmentEvent> =>
-      of({ type: "assigned", partitions: [{ topic: name, partition: 0 }] }),
+      scheduled(
+        of<AssignmentEvent>({
+          type: "assigned",
+          partitions: [{ topic: name, partition: 0 }],
+        }),
+        asapScheduler,
+      ),
     pause() {
       paused = true;
     },

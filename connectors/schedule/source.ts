@@ -1,6 +1,8 @@
 import { DateTime } from "luxon";
 import {
+  asapScheduler,
   asyncScheduler,
+  scheduled,
   Observable,
   of,
   type SchedulerLike,
@@ -220,10 +222,14 @@ export class ScheduleSource implements Source<Firing> {
   }
 
   assignments(): Observable<AssignmentEvent> {
-    return of({
-      type: "assigned",
-      partitions: [{ topic: this.name, partition: 0 }],
-    });
+    // Asynchronously, as a consumer group announces it: callers subscribe before they store the subscription.
+    return scheduled(
+      of<AssignmentEvent>({
+        type: "assigned",
+        partitions: [{ topic: this.name, partition: 0 }],
+      }),
+      asapScheduler,
+    );
   }
 
   pause(): void {

@@ -121,7 +121,7 @@ describe("birthday promo on the embedded default", () => {
     ).toBe(true);
     expect(s.email.sent + s.email["dead-lettered"]).toBe(s.eligible - 3);
     for (const f of s.failedSends) expect(f.reason).not.toBe("");
-    const rows = await world.log.listFiring(s.firingId);
+    const rows = await world.log.listFiring(s.actionScope);
     expect(rows.filter((r) => r.action === "whatsapp").length).toBe(withPhone);
     expect(rows.every((r) => r.state === "sent" || r.state === "failed")).toBe(
       true,

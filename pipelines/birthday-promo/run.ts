@@ -92,6 +92,12 @@ export type ChannelCounts = {
 /** What one run did; printed by the demo, logged by the job. */
 export interface PromoSummary {
   readonly firingId: string;
+  /**
+   * The action log's "firing" of this run's sends: `${job}@${day}`. Sends are keyed by the
+   * campaign day rather than the scheduled instant, so any run for the same day (a rerun of
+   * the CronJob, a manual run at another time, a changed cron) sends nothing twice.
+   */
+  readonly actionScope: string;
   readonly day: string;
   readonly celebrated: readonly string[];
   /** Rows the query returned (candidates, bad rows included). */
@@ -139,7 +145,7 @@ function counts(
  * the dead letters, creates the day's promo and its eligibilities in one transaction, then
  * sends email and WhatsApp concurrently, each through `deliverOnce` (action log keyed by
  * firing, user and channel; bounded pool; rate limit; retries; dead letter). A rerun of the
- * same firing creates nothing and sends nothing twice. Throws only when a store fails (the
+ * same day creates nothing and sends nothing twice. Throws only when a store fails (the
  * firing is then nacked and runs again).
  *
  * @example
@@ -155,6 +161,7 @@ export async function runBirthdayPromo(
 ): Promise<PromoSummary> {
   const scheduler = deps.scheduler ?? asyncScheduler;
   const day = firing.localDate;
+  const actionScope = `${settings.job}@${day}`;
   const celebrated = celebratedOn(day);
   const rows = await deps.users.birthdayCandidates(celebrated);
   const badRows: { userId: string; scope: string; reason: string }[] = [];
@@ -221,7 +228,7 @@ export async function runBirthdayPromo(
   );
 
   const key = (u: BirthdayUser, action: string) => ({
-    firingId: firing.id,
+    firingId: actionScope,
     recipient: u.id,
     action,
   });
@@ -302,6 +309,7 @@ export async function runBirthdayPromo(
 
   return {
     firingId: firing.id,
+    actionScope,
     day,
     celebrated,
     candidates: rows.length,
