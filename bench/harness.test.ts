@@ -41,15 +41,40 @@ describe("the bench harness", () => {
         workload: "slow",
         versus: "fast",
         ratio: slow.recordsPerSec / fast.recordsPerSec,
+        perRound: slow.runs.map((x, i) => x / fast.runs[i]!),
+        medianOfRounds: expect.any(Number) as number,
+        cpuRatio: slow.cpuSecPerRun / fast.cpuSecPerRun,
         minRatio: 1,
       },
     ]);
+    expect(result.comparisons![0]!.medianOfRounds).toBeLessThan(1);
     expect(markdown(result)).toContain("| slow | fast |");
     expect(markdown(result)).toContain("(goal ≥ 1: NOT met)");
     expect(markdown(result)).toContain("| slow |");
     expect(markdown(result)).toContain("NOT met");
     expect(svgChart(result)).toContain("<svg");
     expect(spins).toBeGreaterThan(0);
+  });
+});
+
+describe("the harness with work in other processes", () => {
+  it("takes a run's reported CPU seconds instead of its own", async () => {
+    const result = await runSuite(
+      {
+        name: "external",
+        baseline: "peer",
+        workloads: [
+          {
+            name: "peer",
+            records: 10,
+            run: () => ({ seconds: 0.5, cpuSeconds: 7 }),
+          },
+        ],
+      },
+      { runs: 1, warmup: 0 },
+    );
+    expect(result.results[0]!.cpuSecPerRun).toBe(7);
+    expect(result.results[0]!.recordsPerSec).toBe(20);
   });
 });
 

@@ -22,6 +22,11 @@ export interface Workload {
 /** What a run may report about itself: the seconds of its measured part. */
 export interface RunTiming {
   readonly seconds: number;
+  /**
+   * CPU seconds of the run when the work happened in other processes (a JVM peer, worker
+   * processes); used instead of this process's CPU time.
+   */
+  readonly cpuSeconds?: number;
 }
 
 /** A suite: workloads measured in the same process, reported as ratios to `baseline`. */
@@ -57,7 +62,14 @@ export interface Comparison {
 export interface ComparisonResult {
   readonly workload: string;
   readonly versus: string;
+  /** Ratio of the two medians. */
   readonly ratio: number;
+  /** Ratio within each measured round (the two ran back to back), in round order. */
+  readonly perRound: readonly number[];
+  /** Median of `perRound`: steadier than `ratio` when the machine's load swings between rounds. */
+  readonly medianOfRounds: number;
+  /** CPU seconds per run of `workload` over `versus`'s (medians). */
+  readonly cpuRatio: number;
   readonly minRatio?: number;
 }
 
@@ -158,15 +170,14 @@ export async function runSuite(
         const wall = Number(process.hrtime.bigint() - t0) / 1e9;
         const seconds = timing ? timing.seconds : wall;
         const c1 = process.cpuUsage(c0);
+        const cpuSeconds = timing?.cpuSeconds ?? (c1.user + c1.system) / 1e6;
         done += 1;
         options.onProgress?.(done, total, w.name);
         if (round < warmup) continue;
         (rates.get(w.name) ?? rates.set(w.name, []).get(w.name)!).push(
           w.records / seconds,
         );
-        (cpu.get(w.name) ?? cpu.set(w.name, []).get(w.name)!).push(
-          (c1.user + c1.system) / 1e6,
-        );
+        (cpu.get(w.name) ?? cpu.set(w.name, []).get(w.name)!).push(cpuSeconds);
         peak.set(
           w.name,
           Math.max(peak.get(w.name) ?? 0, process.memoryUsage().rss / 2 ** 20),
@@ -216,12 +227,22 @@ export async function runSuite(
   const comparisons = (suite.comparisons ?? []).map((c): ComparisonResult => {
     const a = results.find((x) => x.name === c.workload);
     const b = results.find((x) => x.name === c.versus);
+    const perRound =
+      a !== undefined && b !== undefined
+        ? a.runs.map((x, i) => x / (b.runs[i] ?? Number.NaN))
+        : [];
     return {
       workload: c.workload,
       versus: c.versus,
       ratio:
         a !== undefined && b !== undefined
           ? a.recordsPerSec / b.recordsPerSec
+          : Number.NaN,
+      perRound,
+      medianOfRounds: perRound.length > 0 ? median(perRound) : Number.NaN,
+      cpuRatio:
+        a !== undefined && b !== undefined
+          ? a.cpuSecPerRun / b.cpuSecPerRun
           : Number.NaN,
       ...(c.minRatio !== undefined ? { minRatio: c.minRatio } : {}),
     };
@@ -264,11 +285,11 @@ export function markdown(result: SuiteResult): string {
   if (result.comparisons !== undefined && result.comparisons.length > 0)
     lines.push(
       "",
-      "| workload | versus | ratio (same run) |",
-      "|---|---|---:|",
+      "| workload | versus | records/s ratio of medians | per round (median) | CPU s/run ratio |",
+      "|---|---|---:|---|---:|",
       ...result.comparisons.map(
         (c) =>
-          `| ${c.workload} | ${c.versus} | ${c.ratio.toFixed(2)}${c.minRatio === undefined ? "" : c.ratio >= c.minRatio ? ` (goal ≥ ${c.minRatio}: met)` : ` (goal ≥ ${c.minRatio}: NOT met)`} |`,
+          `| ${c.workload} | ${c.versus} | ${c.ratio.toFixed(2)}${c.minRatio === undefined ? "" : c.ratio >= c.minRatio ? ` (goal ≥ ${c.minRatio}: met)` : ` (goal ≥ ${c.minRatio}: NOT met)`} | ${c.perRound.map((x) => x.toFixed(2)).join(", ")} (${c.medianOfRounds.toFixed(2)}) | ${c.cpuRatio.toFixed(2)} |`,
       ),
     );
   if (result.goals.length > 0)

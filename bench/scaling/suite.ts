@@ -55,16 +55,18 @@ export function scalingSuite(o: ScalingOptions): Suite {
         group,
         maxInFlight: o.events + 1,
       });
+      let seconds: number;
       try {
         await workers.waitStable(w);
         const t0 = workers.go();
         await workers.waitProcessed(o.events);
-        const seconds = (workers.lastAt - t0) / 1000;
-        stats.set(w, { cpu: workers.cpuSeconds, rss: workers.peakRssMb });
-        return { seconds };
+        seconds = (workers.lastAt - t0) / 1000;
       } finally {
         await workers.stop();
       }
+      stats.set(w, { cpu: workers.cpuSeconds, rss: workers.peakRssMb });
+      // CPU: the workers' (join, fetch, decode, window), not this idle parent's
+      return { seconds, cpuSeconds: workers.cpuSeconds };
     },
   }));
   return {
