@@ -6,6 +6,7 @@ import { duplicatingBus, memoryBus, type EshopBus } from "./bus.js";
 import { encodeEvent, EVENT_TYPE_HEADER } from "./events.js";
 import { runGracePeriodTask } from "./grace-period-task.js";
 import { startOrdering } from "./ordering.js";
+import { startPaymentSimulator } from "./payment-provider.js";
 import { localWiring } from "./bus.js";
 import { memoryStores, type EshopStores } from "./stores.js";
 import {
@@ -161,6 +162,23 @@ describe("the e-shop on the embedded log", () => {
     const counts = await stores.views.countByStatus();
     expect(counts.get("Paid")).toBe(5);
     expect(counts.get("Cancelled")).toBe(1);
+  });
+
+  it("retries the charge through a provider outage instead of dead-lettering the order", async () => {
+    const { eshop, stores } = await embedded();
+    const port = Number(new URL(eshop.payments.url).port);
+    await eshop.payments.close();
+    const id = await eshop.api!.placeOrder(order("lena"));
+    await waitForStatus(stores.views, id, "StockConfirmed");
+    await new Promise((r) => setTimeout(r, 300)); // a failed attempt or two
+    const back = await startPaymentSimulator({ port });
+    try {
+      await waitForStatus(stores.views, id, "Paid");
+      expect(back.charges.size).toBe(1);
+      expect(eshop.payment.badRecords.deadLettered).toBe(0);
+    } finally {
+      await back.close();
+    }
   });
 
   it("sends a malformed event to the dead letters with its reason and goes on", async () => {

@@ -35,6 +35,7 @@ import {
   publishRecord,
   publishSink,
   publishTo,
+  rawBytes,
   toDeadLetters,
   type Published,
 } from "./plumbing.js";
@@ -452,7 +453,7 @@ export function startOrdering(
         shared.pipe(
           filter((r): r is Record<Buffer> => r.value !== "tick"),
           decodeRecords(bus),
-          toDeadLetters<AnyEvent>(bus, sink, badRecords),
+          toDeadLetters<Buffer, AnyEvent>(bus, sink, badRecords, rawBytes),
         ),
       ),
     ),

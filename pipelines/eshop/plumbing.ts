@@ -8,8 +8,8 @@ import {
 import type { OutgoingRecord, Sink } from "../../connectors/types.js";
 import { DEAD_LETTER_HEADERS } from "../../connectors/kafka/index.js";
 import { writeTo, type WriteResult } from "../../connectors/write-to.js";
+import type { BadRecordCounters } from "../../operators/dead-letter.js";
 import {
-  BadRecordCounters,
   deadLetter,
   type DeadLetter,
   type DeadLetterOperator,
@@ -126,19 +126,21 @@ export function decodeRecords(
 }
 
 /**
- * Sends failed records to `eshop-dead-letters`: the original bytes and headers plus the
- * reason and origin in `sluice.error.*` / `sluice.origin.*` headers (as the Kafka source's
- * dead letters), acked once written.
+ * Sends failed records to `eshop-dead-letters`: the original bytes (`bytesOf` the failed
+ * value: the raw bytes for a decode failure, the event re-encoded for a processing failure)
+ * and headers, plus the reason and origin in `sluice.error.*` / `sluice.origin.*` headers (as
+ * the Kafka source's dead letters), acked once written.
  */
-export function toDeadLetters<R>(
+export function toDeadLetters<T, R>(
   bus: EshopBus,
   sink: Sink<Published>,
-  counters: BadRecordCounters = new BadRecordCounters(),
-): DeadLetterOperator<Buffer, R> {
-  return deadLetter<Buffer, R>({
+  counters: BadRecordCounters,
+  bytesOf: (value: T) => Buffer,
+): DeadLetterOperator<T, R> {
+  return deadLetter<T, R>({
     policy: "DEAD_LETTER",
     counters,
-    sink: (dead$: Observable<Record<DeadLetter<Buffer>>>) =>
+    sink: (dead$: Observable<Record<DeadLetter<T>>>) =>
       dead$.pipe(
         map((d) => {
           const { reason, value } = d.value;
@@ -146,7 +148,7 @@ export function toDeadLetters<R>(
             d,
             {
               topic: bus.topic("eshop-dead-letters"),
-              bytes: Buffer.isBuffer(value) ? value : Buffer.alloc(0),
+              bytes: bytesOf(value),
             } satisfies Published,
             {
               headers: {
@@ -169,6 +171,14 @@ export function toDeadLetters<R>(
       ),
   });
 }
+
+/** The bytes of a raw record value (decode failures). */
+export const rawBytes = (value: Buffer): Buffer =>
+  Buffer.isBuffer(value) ? value : Buffer.alloc(0);
+
+/** The bytes of a decoded event, re-encoded (Avro is deterministic: the same bytes). */
+export const eventBytes = (value: AnyEvent): Buffer =>
+  encodeEvent(value.type, value.event as never);
 
 /**
  * One record of several outputs → one record each, sharing the input's ack handle

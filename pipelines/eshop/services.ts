@@ -1,6 +1,7 @@
 import { connect, defer, filter, merge, type Observable } from "rxjs";
 import { BadRecordCounters } from "../../operators/dead-letter.js";
 import { keyOrderedMap } from "../../operators/key-ordered-map.js";
+import { retryWithBackoff } from "../../operators/retry-with-backoff.js";
 import type { Record } from "../../operators/record.js";
 import type { EshopBus, EshopWiring } from "./bus.js";
 import { eventId, PRIORITY_HEADER, type AnyEvent } from "./events.js";
@@ -12,10 +13,20 @@ import {
   publishRecord,
   publishSink,
   publishTo,
+  eventBytes,
+  rawBytes,
   toDeadLetters,
   type Published,
 } from "./plumbing.js";
 import type { BasketRepo, StockRepo } from "./stores.js";
+
+/**
+ * Retries of a handler call whose error is retryable (PostgreSQL or the provider away): a
+ * short outage delays the order instead of dead-lettering it; after the last attempt the
+ * event goes to the dead letters with the reason.
+ */
+const RETRY = { maxAttempts: 6, baseDelayMs: 200, maxDelayMs: 5_000 } as const;
+const STEP_TIMEOUT_MS = 60_000;
 
 type Handler = (r: Record<AnyEvent>) => Promise<readonly Record<Published>[]>;
 
@@ -45,12 +56,17 @@ function runHandler(
   const badRecords = new BadRecordCounters();
   const pipeline = source.records().pipe(
     decodeRecords(bus),
-    toDeadLetters<AnyEvent>(bus, sink, badRecords),
-    keyOrderedMap((r: Record<AnyEvent>) => defer(() => handle(r)), {
-      concurrency: options.concurrency ?? 16,
-      timeoutMs: 10_000,
-    }),
-    toDeadLetters<readonly Record<Published>[]>(bus, sink, badRecords) as never,
+    toDeadLetters<Buffer, AnyEvent>(bus, sink, badRecords, rawBytes),
+    keyOrderedMap(
+      retryWithBackoff((r: Record<AnyEvent>) => defer(() => handle(r)), RETRY),
+      { concurrency: options.concurrency ?? 16, timeoutMs: STEP_TIMEOUT_MS },
+    ),
+    toDeadLetters<AnyEvent, readonly Record<Published>[]>(
+      bus,
+      sink,
+      badRecords,
+      eventBytes,
+    ),
     fanOut<Published>(),
     publishTo(sink),
   );
@@ -227,26 +243,31 @@ export function startPayment(
     r.headers[PRIORITY_HEADER] === "true";
   const pipeline = source.records().pipe(
     decodeRecords(bus),
-    toDeadLetters<AnyEvent>(bus, sink, badRecords),
+    toDeadLetters<Buffer, AnyEvent>(bus, sink, badRecords, rawBytes),
     connect((shared) =>
       merge(
         shared.pipe(
           filter(isPriority),
-          keyOrderedMap(charge("priority"), {
+          keyOrderedMap(retryWithBackoff(charge("priority"), RETRY), {
             concurrency: o.priorityConcurrency ?? 16,
-            timeoutMs: 10_000,
+            timeoutMs: STEP_TIMEOUT_MS,
           }),
         ),
         shared.pipe(
           filter((r) => !isPriority(r)),
-          keyOrderedMap(charge("normal"), {
+          keyOrderedMap(retryWithBackoff(charge("normal"), RETRY), {
             concurrency: o.normalConcurrency ?? 4,
-            timeoutMs: 10_000,
+            timeoutMs: STEP_TIMEOUT_MS,
           }),
         ),
       ),
     ),
-    toDeadLetters<readonly Record<Published>[]>(bus, sink, badRecords) as never,
+    toDeadLetters<AnyEvent, readonly Record<Published>[]>(
+      bus,
+      sink,
+      badRecords,
+      eventBytes,
+    ),
     fanOut<Published>(),
     publishTo(sink),
   );
