@@ -54,6 +54,8 @@ export interface PrepareDeps {
   readonly sendEmpty?: boolean;
   /** Calendars synced at once. Default 2. */
   readonly concurrency?: number;
+  /** Enrichment API calls at once. Default 4. */
+  readonly enrichConcurrency?: number;
   /** Participant data fresher than this is not fetched again. Default 30 days. */
   readonly freshForMs?: number;
 }
@@ -174,6 +176,9 @@ export async function prepareBriefs(
     job: deps.job,
     nowMs: deps.now(),
     ...(deps.freshForMs === undefined ? {} : { freshForMs: deps.freshForMs }),
+    ...(deps.enrichConcurrency === undefined
+      ? {}
+      : { concurrency: deps.enrichConcurrency }),
   });
   deadLetters += enriched.failed;
 

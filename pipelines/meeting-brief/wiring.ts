@@ -119,22 +119,25 @@ export function briefSmtpSender(c: z.output<typeof smtpConfig>): SmtpSender {
 
 /**
  * Runs `handle` for each firing of a schedule source, one at a time: a firing whose handler
- * resolves is recorded done, one that throws is recorded failed (logged; the next start of a
- * run-once job, or catch-up, runs it again). Resolves when the source completes (run-once, or
- * closed at shutdown).
+ * resolves is recorded done, one that throws is recorded failed and logged (catch-up or the
+ * next start of a run-once job runs it again). Resolves, when the source completes (run-once,
+ * or closed at shutdown), with how many firings failed: a run-once job exits non-zero then, so
+ * the CronJob's retry runs it again.
  */
-export function eachFiring(
+export async function eachFiring(
   source: ScheduleSource,
   logger: Logger,
   handle: (firing: ScheduledFiring) => Promise<void>,
-): Promise<void> {
-  return lastValueFrom(
+): Promise<number> {
+  let failed = 0;
+  await lastValueFrom(
     source.records().pipe(
       concatMap(async (r) => {
         try {
           await handle(r.value);
           r.ack.ack();
         } catch (error) {
+          failed++;
           logger.error("firing failed", {
             firing: r.value.id,
             error: error instanceof Error ? error.message : String(error),
@@ -145,6 +148,7 @@ export function eachFiring(
     ),
     { defaultValue: undefined },
   );
+  return failed;
 }
 
 /**

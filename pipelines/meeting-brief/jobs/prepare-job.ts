@@ -3,6 +3,7 @@ import { scheduleSource } from "../../../connectors/schedule/index.js";
 import { createPostgresPool } from "../../../connectors/postgres/index.js";
 import { ConfigError } from "../../../runtime/config.js";
 import { defineJob } from "../../../runtime/job.js";
+import { SluiceError } from "../../../operators/sluice-error.js";
 import { prepareJobConfig } from "../config.js";
 import { prepareBriefs } from "../prepare.js";
 import {
@@ -59,14 +60,20 @@ export default defineJob({
       sendAt: c.sendAt,
       windowMs: c.windowHours * 3_600_000,
       sendEmpty: c.sendEmpty,
+      enrichConcurrency: c.enrichment.concurrency,
     };
     ctx.ready();
-    await eachFiring(source, ctx.logger, async (firing) => {
+    const failed = await eachFiring(source, ctx.logger, async (firing) => {
       const summary = await prepareBriefs(
         { id: firing.id, scheduledMs: firing.scheduledAt },
         deps,
       );
       ctx.logger.info("briefs prepared", { firing: firing.id, ...summary });
     });
+    if (failed > 0 && c.mode === "run-once")
+      throw new SluiceError(
+        "PROCESS",
+        `${ctx.name}: ${failed} firing(s) failed (see the log); they run again on the next start`,
+      );
   },
 });

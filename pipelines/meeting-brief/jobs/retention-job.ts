@@ -3,6 +3,7 @@ import { createPostgresPool } from "../../../connectors/postgres/index.js";
 import { scheduleSource } from "../../../connectors/schedule/index.js";
 import { ConfigError } from "../../../runtime/config.js";
 import { defineJob } from "../../../runtime/job.js";
+import { SluiceError } from "../../../operators/sluice-error.js";
 import { retentionJobConfig } from "../config.js";
 import { runRetention } from "../retention.js";
 import { eachFiring, postgresStores, withAsyncAssignments } from "../wiring.js";
@@ -38,7 +39,7 @@ export default defineJob({
     });
     ctx.addSource(withAsyncAssignments(source));
     ctx.ready();
-    await eachFiring(source, ctx.logger, async (firing) => {
+    const failed = await eachFiring(source, ctx.logger, async (firing) => {
       const deleted = await runRetention(
         stores.repo,
         Date.now(),
@@ -49,5 +50,10 @@ export default defineJob({
         ...deleted,
       });
     });
+    if (failed > 0 && c.mode === "run-once")
+      throw new SluiceError(
+        "PROCESS",
+        `${ctx.name}: ${failed} firing(s) failed (see the log); they run again on the next start`,
+      );
   },
 });
