@@ -217,7 +217,7 @@ export function memoryActionLog(): ActionLog {
     rows.set(k, entry);
     return { status: "new", entry };
   };
-  return {
+  const log: ActionLog = {
     name,
     plan(key, provider, atMs) {
       check();
@@ -293,5 +293,31 @@ export function memoryActionLog(): ActionLog {
       closed = true;
       return Promise.resolve();
     },
+  }; // Every failure (closed, not planned) comes back as a rejected promise, never a throw.
+  return asyncErrors(log);
+}
+
+function asyncErrors(log: ActionLog): ActionLog {
+  const wrap =
+    <A extends unknown[], R>(fn: (...a: A) => Promise<R>) =>
+    (...a: A): Promise<R> => {
+      try {
+        return fn(...a);
+      } catch (error) {
+        return Promise.reject(
+          error instanceof Error ? error : new Error(String(error)),
+        );
+      }
+    };
+  return {
+    name: log.name,
+    plan: wrap(log.plan.bind(log)),
+    planMany: wrap(log.planMany.bind(log)),
+    attempt: wrap(log.attempt.bind(log)),
+    confirm: wrap(log.confirm.bind(log)),
+    fail: wrap(log.fail.bind(log)),
+    get: wrap(log.get.bind(log)),
+    listFiring: wrap(log.listFiring.bind(log)),
+    close: wrap(log.close.bind(log)),
   };
 }

@@ -4,6 +4,7 @@ import { toPostgresError } from "../postgres/classify.js";
 import { migratePostgres, type MigrationResult } from "../postgres/migrate.js";
 import type { PostgresPool } from "../postgres/pool.js";
 import { substitute } from "../postgres/sql.js";
+import { SluiceError } from "../../operators/sluice-error.js";
 import { closedError } from "../internal/errors.js";
 import {
   idempotencyKey,
@@ -68,6 +69,13 @@ export function migrateFanoutTables(
     versionTable: "sluice_fanout_migrations",
     directory: new URL("./migrations/", import.meta.url),
   });
+}
+
+function notPlanned(name: string, key: string): SluiceError {
+  return new SluiceError(
+    "NOT_FOUND",
+    `${name}: no action planned for ${key} (plan before attempt/confirm/fail)`,
+  );
 }
 
 interface ActionRow {
@@ -169,17 +177,17 @@ export function postgresActionLog(
       return r!;
     },
     async attempt(key, atMs, leaseMs) {
-      return (
-        (await query("attempt-action", [idempotencyKey(key), atMs, leaseMs]))
-          .length > 0
-      );
+      const k = idempotencyKey(key);
+      if ((await query("attempt-action", [k, atMs, leaseMs])).length > 0)
+        return true;
+      if ((await query("select-action", [k])).length === 0)
+        throw notPlanned(name, k);
+      return false;
     },
     async confirm(key, providerId, atMs) {
-      await query("confirm-action", [
-        idempotencyKey(key),
-        providerId ?? null,
-        atMs,
-      ]);
+      const k = idempotencyKey(key);
+      const rows = await query("confirm-action", [k, providerId ?? null, atMs]);
+      if (rows.length === 0) throw notPlanned(name, k);
     },
     async fail(key, reason, atMs, state = "failed") {
       await query("fail-action", [idempotencyKey(key), reason, atMs, state]);

@@ -93,10 +93,7 @@ export class CronCalendar {
     return d === undefined ? undefined : this.classify(d);
   }
 
-  /**
-   * Scheduled instants in `(fromMs, toMs]`, ascending, at most `limit` of the newest ones;
-   * `total` counts them all (up to `scanLimit`).
-   */
+  /** Scheduled instants in `(fromMs, toMs]`, ascending; at most `scanLimit` (the oldest ones). */
   between(
     fromMs: number,
     toMs: number,

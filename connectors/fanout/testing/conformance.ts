@@ -33,6 +33,16 @@ export function actionLogConformance(
       expect((await log.listFiring(k("a").firingId)).length).toBe(3);
     });
 
+    it("attempt or confirm of an action never planned names the key", async () => {
+      const log = await make();
+      await expect(log.attempt(k("ghost"), 1, 100)).rejects.toThrow(
+        /no action planned for .*ghost/,
+      );
+      await expect(log.confirm(k("ghost"), undefined, 1)).rejects.toThrow(
+        /no action planned/,
+      );
+    });
+
     it("attempt → confirm → sent; a sent action is never attempted again", async () => {
       const log = await make();
       await log.plan(k("a"), "smtp", 1);
