@@ -55,6 +55,7 @@ export interface ScenarioReport {
     readonly atDay: string;
     readonly participants: number;
     readonly companies: number;
+    readonly events: number;
   };
   readonly emails: number;
   /** Emails per recipient over both mornings. */
@@ -274,7 +275,7 @@ export function summary(r: ScenarioReport, people: number): string {
   lines.push(
     "",
     `emails: ${r.emails} accepted by SMTP over ${r.mornings.length} mornings, at most ${max} per recipient`,
-    `retention on ${r.retention.atDay}: ${r.retention.participants} participants and ${r.retention.companies} companies deleted (30 days old or older)`,
+    `retention on ${r.retention.atDay}: ${r.retention.participants} participants, ${r.retention.companies} companies and ${r.retention.events} mirrored events deleted (30 days old or older)`,
     `outside calls: calendar ${r.calls.calendar} (${r.calls.calendarFailed} failed and retried), enrichment ${r.calls.enrichment} (${r.calls.enrichmentFailed} failed and retried), SMTP refusals ${r.calls.smtpRefused} (retried)`,
     `dead letters (${r.deadLetters.length}):`,
     ...[...counted(r.deadLetters)]

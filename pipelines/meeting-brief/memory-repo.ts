@@ -132,7 +132,18 @@ export function memoryBriefRepo(): BriefRepo {
           companies.delete(id);
           companiesGone++;
         }
-      return Promise.resolve({ participants: gone, companies: companiesGone });
+      let eventsGone = 0;
+      for (const mirror of events.values())
+        for (const [id, e] of [...mirror])
+          if (e.endMs <= cutoffMs) {
+            mirror.delete(id);
+            eventsGone++;
+          }
+      return Promise.resolve({
+        participants: gone,
+        companies: companiesGone,
+        events: eventsGone,
+      });
     },
     startRun(firing, nowMs) {
       if (!runs.has(firing.id))

@@ -227,7 +227,14 @@ export function postgresBriefRepo(
           cutoffMs,
         ]);
         const c = await tx.query(sql("delete-orphan-companies", schema), []);
-        return { participants: p.rowCount ?? 0, companies: c.rowCount ?? 0 };
+        const e = await tx.query(sql("delete-old-calendar-events", schema), [
+          cutoffMs,
+        ]);
+        return {
+          participants: p.rowCount ?? 0,
+          companies: c.rowCount ?? 0,
+          events: e.rowCount ?? 0,
+        };
       });
     },
     async startRun(firing, nowMs) {

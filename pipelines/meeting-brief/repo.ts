@@ -22,6 +22,13 @@ export interface RunSummary {
   readonly deadLetters: number;
 }
 
+/** What the retention deleted. */
+export interface RetentionResult {
+  readonly participants: number;
+  readonly companies: number;
+  readonly events: number;
+}
+
 /** The changes of one events.list sync, applied atomically with the new sync token. */
 export interface EventChanges {
   readonly salesPersonId: number;
@@ -67,11 +74,10 @@ export interface BriefRepo {
   saveParticipant(p: EnrichedPerson, nowMs: number): Promise<Participant>;
   /**
    * Deletes participants enriched at or before `cutoffMs`, then companies no participant
-   * refers to any more. Returns how many rows of each went.
+   * refers to any more, and mirrored events (their attendee lists) that ended at or before
+   * `cutoffMs`. Returns how many rows of each went.
    */
-  deleteParticipantsEnrichedBefore(
-    cutoffMs: number,
-  ): Promise<{ participants: number; companies: number }>;
+  deleteParticipantsEnrichedBefore(cutoffMs: number): Promise<RetentionResult>;
   /** Records that a firing started (idempotent: a rerun keeps the first start). */
   startRun(firing: Firing, nowMs: number): Promise<void>;
   /** Records what a firing did. */

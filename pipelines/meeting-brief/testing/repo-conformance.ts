@@ -197,8 +197,32 @@ export function describeBriefRepo(
         person("fresh@new.example", "new.example"),
         now,
       );
+      const id = await repo.addSalesPerson({
+        name: "A",
+        email: "a@sales.example",
+        accessToken: "t",
+        refreshToken: "r",
+        expiresMs: now,
+      });
+      const endsAt = (ms: number) => ({
+        ...event(id, `ends-${ms}`, ms - 1_800_000),
+        endMs: ms,
+      });
+      await repo.applyEventChanges({
+        salesPersonId: id,
+        full: true,
+        upserts: [
+          endsAt(now - FRESH_FOR_MS),
+          endsAt(now - FRESH_FOR_MS + 1_000),
+        ],
+        deletes: [],
+        nextSyncToken: "s",
+      });
       const deleted = await runRetention(repo, now);
-      expect(deleted).toEqual({ participants: 2, companies: 1 });
+      expect(deleted).toEqual({ participants: 2, companies: 1, events: 1 });
+      expect(
+        (await repo.eventsStartingBetween(id, 0, now)).map((e) => e.endMs),
+      ).toEqual([now - FRESH_FOR_MS + 1_000]);
       const left = await repo.participantsByEmail([
         "exactly30@old.example",
         "older@acme.example",
