@@ -140,10 +140,21 @@ describe("the e-shop on Kafka and PostgreSQL", () => {
     for (let i = 0; i < 6; i += 1)
       ids.push(await eshop.api!.placeOrder(order(`a${i}`, 3, 1)));
     const second = eshop.addOrderingInstance("second");
+    await waitFor("both instances to own inbox partitions", () =>
+      (second.service.owned?.() ?? 0) > 0 && (eshop.ordering.owned?.() ?? 0) > 0
+        ? true
+        : undefined,
+    );
+    expect(
+      (second.service.owned?.() ?? 0) + (eshop.ordering.owned?.() ?? 0),
+    ).toBe(3);
     for (let i = 0; i < 6; i += 1)
       ids.push(await eshop.api!.placeOrder(order(`b${i}`, 3, 1)));
     await waitForStatus(stack.stores.views, ids[0]!, "Paid", 20_000);
     await eshop.wirings.ordering.close(); // the first instance leaves: the second takes all
+    await waitFor("the second instance to own all three", () =>
+      second.service.owned?.() === 3 ? true : undefined,
+    );
     for (let i = 0; i < 6; i += 1)
       ids.push(await eshop.api!.placeOrder(order(`c${i}`, 3, 1)));
     for (const id of ids)

@@ -233,6 +233,9 @@ describe("the e-shop on the embedded log", () => {
     await waitFor("16 units of product 3 out of stock", async () =>
       (await stockOf(stores, 3)) === 84 ? true : undefined,
     );
+    // Both instances own a share of ordering-inbox's four partitions.
+    expect(eshop.ordering.owned?.()).toBe(2);
+    expect(second.service.owned?.()).toBe(2);
     await second.wiring.close();
   });
 

@@ -323,6 +323,8 @@ export interface OrderingOptions {
 export interface RunningService {
   readonly done: Promise<void>;
   readonly badRecords: BadRecordCounters;
+  /** Partitions of its main input this instance owns now (consumer-group share). */
+  readonly owned?: () => number;
 }
 
 /** A sink writing order views (idempotent: a view only replaces a lower version). */
@@ -393,6 +395,13 @@ export function startOrdering(
     { state: backend },
   );
   const badRecords = new BadRecordCounters();
+  const owned = new Set<string>();
+  const ownership = source.assignments().subscribe((e) => {
+    for (const tp of e.partitions)
+      if (e.type === "assigned") owned.add(`${tp.topic}/${tp.partition}`);
+      else owned.delete(`${tp.topic}/${tp.partition}`);
+  });
+  w.onShutdown(() => ownership.unsubscribe());
   const stop = new Subject<void>();
   const tickMs = o.tickMs ?? 500;
   const input: Observable<Record<MachineInput>> = merge(
@@ -522,5 +531,5 @@ export function startOrdering(
       outputs.subscribe({ complete: resolve, error: reject }),
     ),
   ]).then(() => undefined);
-  return { done, badRecords };
+  return { done, badRecords, owned: () => owned.size };
 }
