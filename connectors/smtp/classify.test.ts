@@ -24,6 +24,12 @@ describe("classifySmtpError", () => {
       false,
     ],
     [{ code: "EAUTH" }, "CONFIG", false, false],
+    [
+      { responseCode: 535, code: "EAUTH", command: "AUTH PLAIN" },
+      "CONFIG",
+      false,
+      false,
+    ],
     [{ code: "ETLS" }, "CONFIG", false, false],
     [{ code: "EENVELOPE", command: "API" }, "VALIDATE", false, false],
     [{ code: "ETIMEDOUT" }, "TIMEOUT", false, true],

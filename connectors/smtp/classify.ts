@@ -16,7 +16,7 @@ interface SmtpErrorShape {
  * | ------------------------------------------------- | ---------------------------------------- |
  * | reply 4xx (greylisting, mailbox busy, 451)        | `UNAVAILABLE`, retryable                 |
  * | reply 5xx (no such user, rejected)                | `PROCESS`, not retryable                 |
- * | `EAUTH`, `ENOAUTH`, `ETLS`, `EREQUIRETLS`          | `CONFIG`, not retryable                  |
+ * | `EAUTH` (535 too), `ENOAUTH`, `ETLS`, `EREQUIRETLS` | `CONFIG`, not retryable (checked first)  |
  * | `EENVELOPE`, `EMESSAGE` without reply             | `VALIDATE`, not retryable                |
  * | `ETIMEDOUT`, or a dropped connection during DATA  | {@link UnknownOutcomeError}              |
  * | other connection errors (refused, DNS, socket)    | `CONNECTION`, retryable                  |
@@ -34,16 +34,6 @@ export function classifySmtpError(error: unknown, what: string): SluiceError {
   const message = `${what}: ${typeof e.message === "string" ? e.message : String(error)}`;
   const code = typeof e.code === "string" ? e.code : undefined;
   const reply = typeof e.responseCode === "number" ? e.responseCode : undefined;
-  if (reply !== undefined && reply >= 400 && reply < 500)
-    return new SluiceError("UNAVAILABLE", message, {
-      retryable: true,
-      cause: error,
-    });
-  if (reply !== undefined && reply >= 500)
-    return new SluiceError("PROCESS", message, {
-      retryable: false,
-      cause: error,
-    });
   if (
     code === "EAUTH" ||
     code === "ENOAUTH" ||
@@ -51,6 +41,16 @@ export function classifySmtpError(error: unknown, what: string): SluiceError {
     code === "EREQUIRETLS"
   )
     return new SluiceError("CONFIG", message, {
+      retryable: false,
+      cause: error,
+    });
+  if (reply !== undefined && reply >= 400 && reply < 500)
+    return new SluiceError("UNAVAILABLE", message, {
+      retryable: true,
+      cause: error,
+    });
+  if (reply !== undefined && reply >= 500)
+    return new SluiceError("PROCESS", message, {
       retryable: false,
       cause: error,
     });
