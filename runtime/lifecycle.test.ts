@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import { lastValueFrom } from "rxjs";
+import { lastValueFrom, of } from "rxjs";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { Counter } from "prom-client";
@@ -7,6 +7,7 @@ import { keyedProcess } from "../operators/keyed-process.js";
 import { memoryStateBackend } from "../operators/memory-state-backend.js";
 import { MemoryLog } from "../connectors/memory/log.js";
 import { memorySource } from "../connectors/memory/source.js";
+import type { AssignmentEvent } from "../connectors/types.js";
 import { defineJob } from "./job.js";
 import { runJob } from "./lifecycle.js";
 import { memoryCheckpointStore } from "./memory-checkpoint-store.js";
@@ -115,6 +116,47 @@ describe("runJob", () => {
     expect(out.lines.map((l) => l["msg"])).toEqual(
       expect.arrayContaining(["starting", "ready", "shutting down", "stopped"]),
     );
+  });
+
+  it("accepts a source whose assignments() emits synchronously (the schedule source's)", async () => {
+    const log = events(3);
+    const job = defineJob({
+      name: "sync-assignments",
+      config: z.object({}),
+      async run(ctx) {
+        const inner = memorySource<number>(log, {
+          group: "g",
+          topics: ["events"],
+        });
+        const assigned: AssignmentEvent = {
+          type: "assigned",
+          partitions: [{ topic: "events", partition: 0 }],
+        };
+        const source = new Proxy(inner, {
+          get(target, key, receiver) {
+            if (key === "assignments") return () => of(assigned);
+            const value: unknown = Reflect.get(target, key, receiver);
+            return typeof value === "function"
+              ? (value.bind(target) as unknown)
+              : value;
+          },
+        });
+        ctx.addSource(source);
+        ctx.ready();
+        await new Promise<void>((resolve) =>
+          ctx.signal.addEventListener("abort", () => resolve()),
+        );
+      },
+    });
+    const run = await runJob(job, {
+      env,
+      port: 0,
+      signals: signals(),
+      logDestination: new Lines(),
+    });
+    const r = await fetch(`http://127.0.0.1:${run.port}/readyz`);
+    expect(r.status).toBe(200);
+    expect(await run.shutdown()).toBe(0);
   });
 
   it("answers 503 with a reason until the job is ready", async () => {

@@ -1,5 +1,5 @@
 import { Registry, collectDefaultMetrics } from "prom-client";
-import type { Subscription } from "rxjs";
+import { Subscription } from "rxjs";
 import { SluiceError, toSluiceError } from "../operators/sluice-error.js";
 import type { CheckpointStore } from "../connectors/checkpoint-store.js";
 import type { Sink, Source } from "../connectors/types.js";
@@ -62,7 +62,7 @@ interface SourceEntry {
   readonly source: Source<unknown>;
   readonly coordinator: CheckpointCoordinator | undefined;
   owned: number;
-  readonly subscription: Subscription;
+  subscription: Subscription;
 }
 
 async function openStore(
@@ -265,15 +265,18 @@ export async function runJob(
               registry,
               onFatal: (error) => fatal(error),
             });
+      // Built before subscribing: a source whose assignments() emits synchronously (the
+      // schedule source's `of(...)`) must find its entry.
       const entry: SourceEntry = {
         source,
         coordinator,
         owned: 0,
-        subscription: source.assignments().subscribe((event) => {
-          entry.owned +=
-            (event.type === "assigned" ? 1 : -1) * event.partitions.length;
-        }),
+        subscription: Subscription.EMPTY,
       };
+      entry.subscription = source.assignments().subscribe((event) => {
+        entry.owned +=
+          (event.type === "assigned" ? 1 : -1) * event.partitions.length;
+      });
       sources.push(entry);
       coordinator?.start();
       return source;
