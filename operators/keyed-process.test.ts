@@ -178,6 +178,29 @@ group("keyedProcess", () => {
     });
   });
 
+  it("wakes for processing-time timers restored after subscription (a partition assigned later)", () => {
+    ts().run(({ cold, expectObservable, flush }) => {
+      const backend = memoryStateBackend();
+      const saved = memoryStateBackend();
+      saved.registerTimer("t/0", "processing", "x", 6);
+      const out = cold<Element<number>>("-").pipe(
+        keyedProcess<number, string>({
+          backend,
+          process: () => undefined,
+          onTimer: (t, ctx) =>
+            record({ value: `${ctx.key ?? "-"}@${t}`, timestamp: t }),
+        }),
+        map(show),
+      );
+      const restoring = cold("--a").subscribe(() =>
+        backend.restore(saved.snapshot()),
+      );
+      expectObservable(out).toBe("------a", { a: "x@6" });
+      flush();
+      restoring.unsubscribe();
+    });
+  });
+
   it("expires state after its TTL in processing time", () => {
     ts().run(({ cold, expectObservable }) => {
       const seen = valueState<number>("seen", { ttlMs: 5 });

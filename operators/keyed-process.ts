@@ -336,8 +336,12 @@ export function keyedProcess<T, R>(
         }, sweepInterval);
       }
 
-      const first = backend.nextTimer("processing");
-      if (first !== undefined) schedule(first);
+      const armFromBackend = (): void => {
+        const next = backend.nextTimer("processing");
+        if (next !== undefined) schedule(next);
+      };
+      armFromBackend();
+      const offRestore = backend.onRestore?.(armFromBackend);
 
       const subscription = subscribeEventTime(
         source,
@@ -352,6 +356,7 @@ export function keyedProcess<T, R>(
         subscription.unsubscribe();
         wakeUp?.unsubscribe();
         sweep?.unsubscribe();
+        offRestore?.();
       };
     });
 }

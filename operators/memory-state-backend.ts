@@ -116,6 +116,12 @@ function fromRows(rows: readonly StoredEntry[]): Map<string, Entry> {
 
 class MemoryStateBackend implements StateBackend {
   private readonly parts = new Map<string, PartitionState>();
+  private readonly restoreListeners = new Set<() => void>();
+
+  onRestore(listener: () => void): () => void {
+    this.restoreListeners.add(listener);
+    return () => this.restoreListeners.delete(listener);
+  }
 
   private part(partition: string): PartitionState {
     let p = this.parts.get(partition);
@@ -356,6 +362,7 @@ class MemoryStateBackend implements StateBackend {
           p.timers[domain].add(time, key);
       this.parts.set(id, p);
     }
+    for (const listener of this.restoreListeners) listener();
   }
 
   dropPartition(partition: string): void {

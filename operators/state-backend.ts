@@ -127,6 +127,13 @@ export interface StateBackend {
   snapshot(partitions?: readonly string[]): StateSnapshot;
   /** Replaces the state of each partition in the snapshot (others are untouched). */
   restore(snapshot: StateSnapshot): void;
+  /**
+   * Optional: calls `listener` after every `restore`, so `keyedProcess` re-arms its
+   * processing-time wake-up for restored timers (a restore after subscription, on partition
+   * assignment, would otherwise leave them asleep until some new timer is registered).
+   * Returns a function that removes the listener.
+   */
+  onRestore?(listener: () => void): () => void;
   /** Forgets a partition (it was revoked and its snapshot stored). */
   dropPartition(partition: string): void;
 }

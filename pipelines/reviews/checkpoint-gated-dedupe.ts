@@ -122,6 +122,9 @@ export function checkpointGatedDedupe(
     pollTimer: (...a) => inner.pollTimer(...a),
     expire: (...a) => inner.expire(...a),
     partitions: () => inner.partitions(),
+    ...(inner.onRestore !== undefined
+      ? { onRestore: (listener: () => void) => inner.onRestore!(listener) }
+      : {}),
     snapshot: (partitions?: readonly string[]): StateSnapshot => {
       cover(partitions);
       return inner.snapshot(partitions);
