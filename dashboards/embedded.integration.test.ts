@@ -168,9 +168,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await http?.close();
-  // Point the shared Superset back at the default schemas, not at the ones dropped below.
-  if (api !== undefined)
-    await importDashboards(api, { databaseUrl: env.databaseUrl });
   const db = createPostgresPool({ connectionString: env.databaseUrl });
   try {
     await db.pool.query(`DROP SCHEMA IF EXISTS ${statsSchema} CASCADE`);
@@ -200,6 +197,9 @@ afterAll(async () => {
   });
   await cassandra.client.execute(`DROP KEYSPACE IF EXISTS ${names.keyspace}`);
   await cassandra.close();
+  // Last, once the run's data is gone: point the shared Superset back at the default schemas.
+  if (api !== undefined)
+    await importDashboards(api, { databaseUrl: env.databaseUrl });
 }, 120_000);
 
 /** What each chart's data call answered, as the embedded dashboard made it. */
