@@ -170,6 +170,7 @@ function workload(job) {
         // One firing at a time; a firing missed by more than the deadline is caught up by the
         // job's own schedule source (its catch-up policy), not by Kubernetes.
         concurrencyPolicy: "Forbid",
+        ...(job.suspend ? { suspend: true } : {}),
         startingDeadlineSeconds: job.startingDeadlineSeconds ?? 300,
         successfulJobsHistoryLimit: 3,
         failedJobsHistoryLimit: 3,
