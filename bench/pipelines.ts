@@ -58,10 +58,14 @@ export function pipelineSuites(scale: number, env: Endpoints): Suite[] {
       Math.max(200, Math.round(2_000 * scale)),
       env,
     ),
-    eshopSuite(
-      env,
-      Math.max(50, Math.round(1_000 * scale)),
-      Math.max(2_000, Math.round(20_000 * scale)),
-    ),
+    {
+      // its own results files, so `sluice bench eshop`'s stay as that suite measured them
+      ...eshopSuite(
+        env,
+        Math.max(50, Math.round(1_000 * scale)),
+        Math.max(2_000, Math.round(20_000 * scale)),
+      ),
+      name: "pipelines-eshop",
+    },
   ];
 }
