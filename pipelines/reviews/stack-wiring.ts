@@ -256,9 +256,11 @@ export async function startCdc(
     idColumn: "review_id",
     topic: o.topic,
   });
-  // The relay owns its sink; it closes it. The feed closes after the relay.
+  // The relay writes what it has queued on close, but leaves its sink and feed to us: close
+  // them after it (an open producer kept `sluice demo --stack local` from exiting).
   w.onShutdown(async () => {
     await relay.close();
+    await sink.close();
     await feed.close();
   });
   return { relay, feed };
