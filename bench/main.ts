@@ -11,6 +11,7 @@ import { defaultNexmarkBench, nexmarkSuites } from "./nexmark/suite.js";
 import { defaultOperatorBench, operatorSuite } from "./operators.js";
 import { defaultPeersBench, peersSuite } from "./peers/suite.js";
 import { pipelineSuites } from "./pipelines.js";
+import { outreachSuite } from "./outreach.js";
 import { reviewsSuite } from "./reviews.js";
 import {
   defaultOverloadBench,
@@ -55,6 +56,13 @@ export const SUITES: {
     describe:
       "the movie-review system end to end on the embedded log (reviews/s and write→recommendation latency) beside one job hop on the same log",
     make: (scale) => reviewsSuite(Math.max(200, Math.round(5_000 * scale))),
+  },
+  outreach: {
+    describe:
+      "outreach fan-out (issue 6): 1,000,000 job ids × scale through Kafka to the simulators, action log on PostgreSQL, beside the simulators' own ceiling; main-thread heap/RSS curve (needs `sluice stack up`)",
+    requires: ["kafka", "postgres"],
+    make: (scale, env) =>
+      outreachSuite(Math.max(1_000, Math.round(1_000_000 * scale)), env),
   },
   connectors: {
     describe:

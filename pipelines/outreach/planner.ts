@@ -6,8 +6,11 @@ import type { Firing } from "./types.js";
 
 /** What one firing of the planner needs. */
 export interface PlannerDeps {
-  readonly segments: SegmentServiceClient;
-  readonly jobs: JobServiceClient;
+  readonly segments: Pick<
+    SegmentServiceClient,
+    "activeSegments" | "setProcessedAt"
+  >;
+  readonly jobs: Pick<JobServiceClient, "jobIds">;
   /** Where pages of job ids go (the `outreach-jobs` topic). */
   readonly sink: Sink<Buffer>;
   readonly topic: string;

@@ -149,7 +149,7 @@ export function postgresActionLog(db: PostgresPool, schema: string): ActionLog {
         [firingId ?? null],
       );
       const c = emptyCounts();
-      for (const r of rows) c[r.state] = r.n;
+      for (const r of rows) c[r.state] = Number(r.n);
       return c;
     },
   };
