@@ -20,7 +20,7 @@ const { avroDrift } = avro as { avroDrift(): string[] };
 const root = join(import.meta.dirname, "..");
 
 /** Registered jobs that are examples on the in-memory log, never deployed. */
-const NOT_DEPLOYED = new Set(["demo-count"]);
+const NOT_DEPLOYED = new Set(["demo-count", "outreach-simulators"]);
 
 /** Every job name registered by a pipelines/<name>/entry.ts (what `sluice run` accepts). */
 async function registeredJobs(): Promise<string[]> {
