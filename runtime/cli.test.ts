@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
-import { main } from "./cli.js";
+import { BENCH_SUITES, main } from "./cli.js";
+import { SUITES } from "../bench/main.js";
 
 describe("sluice run", () => {
   it("explains itself with an example in --help", async () => {
@@ -23,5 +24,17 @@ describe("sluice run", () => {
     expect(code).toBe(2);
     expect(text).toContain('no job "no-such-job"');
     expect(text).toContain("reviews-enrichment");
+  });
+
+  it("names every benchmark suite of bench/main.ts in `bench --help`", async () => {
+    expect([...BENCH_SUITES].sort()).toEqual(Object.keys(SUITES).sort());
+    const out = vi
+      .spyOn(process.stdout, "write")
+      .mockImplementation(() => true);
+    const code = await main(["bench", "--help"]);
+    const text = out.mock.calls.map((c) => String(c[0])).join("");
+    out.mockRestore();
+    expect(code).toBe(0);
+    for (const name of BENCH_SUITES) expect(text).toContain(name);
   });
 });

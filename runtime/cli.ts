@@ -68,6 +68,23 @@ const SERVICES: readonly ServiceName[] = [
   "memcached",
 ];
 
+/**
+ * The suites of bench/main.ts, named here so `--help` stays cheap (main.ts loads every client);
+ * runtime/cli.test.ts fails when the two lists differ.
+ */
+export const BENCH_SUITES: readonly string[] = [
+  "operators",
+  "nexmark",
+  "reviews",
+  "outreach",
+  "connectors",
+  "nexmark-kafka",
+  "peers",
+  "pipelines",
+  "scaling",
+  "eshop",
+];
+
 /** Bad input found inside a command's action (commander prints only its own parse errors). */
 class UsageError extends Error {}
 
@@ -280,7 +297,7 @@ function program(catalog: PipelineCatalog): Command {
     )
     .argument(
       "<suite>",
-      "suite name: operators | nexmark | reviews | connectors (needs the stack)",
+      `suite name: ${BENCH_SUITES.join(" | ")}, or \`list\` to describe each (the stack ones need \`sluice stack up\`)`,
     )
     .option(
       "--runs <n>",
@@ -303,14 +320,21 @@ function program(catalog: PipelineCatalog): Command {
     .option("--out <dir>", "where to write results", "bench/results")
     .addHelpText(
       "after",
-      "\nExample:\n  sluice bench operators --runs 3 --scale 0.5\n",
+      "\nExamples:\n  sluice bench list\n  sluice bench operators --runs 3 --scale 0.5\n  sluice bench peers --runs 3   # Kafka Streams beside Sluice on the same broker\n",
     )
     .action(
       async (
         suite: string,
         opts: { runs: number; warmup: number; scale: number; out: string },
       ) => {
-        const { runBench } = await import("../bench/main.js");
+        const { runBench, SUITES } = await import("../bench/main.js");
+        if (suite === "list") {
+          for (const [name, entry] of Object.entries(SUITES))
+            console.log(
+              `${name.padEnd(14)} ${entry.describe}${entry.requires !== undefined ? ` [needs ${entry.requires.join(", ")}]` : ""}`,
+            );
+          return;
+        }
         const bar = progress("bench runs", 1);
         await runBench(suite, opts, (done, total, label) => {
           bar.setTotal(total);
