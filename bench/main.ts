@@ -105,7 +105,7 @@ export const SUITES: {
   },
   pipelines: {
     describe:
-      "the pipelines end to end: the reviews chain on the embedded default and on the real stack, beside one job hop on the in-memory log",
+      "the pipelines end to end: the reviews chain (embedded and on the real stack, beside one job hop on the in-memory log), the outreach fan-out of 1 M job ids × scale, and the e-shop saga (embedded and on Kafka + PostgreSQL)",
     requires: ["kafka", "cassandra", "postgres", "memcached"],
     make: (scale, env) => pipelineSuites(scale, env),
   },

@@ -2,6 +2,7 @@ import { defaultChainOptions } from "../pipelines/reviews/chain.js";
 import { runReviewsChainOnStack } from "../pipelines/reviews/stack-chain.js";
 import type { Endpoints } from "../stack/index.js";
 import { eshopSuite } from "./eshop.js";
+import { outreachSuite } from "./outreach.js";
 import type { Suite, Workload } from "./harness.js";
 import { reviewsSuite } from "./reviews.js";
 
@@ -48,8 +49,9 @@ export function reviewsPipelineSuite(
 
 /**
  * Every pipeline suite of `sluice bench pipelines`, one after the other: the reviews chain
- * (above) and the e-shop saga (`sluice bench eshop`, embedded and on Kafka + PostgreSQL, with
- * the sizes its own entry uses).
+ * (above), the outreach fan-out (`sluice bench outreach`: 1 M job ids × scale through Kafka to
+ * the simulators) and the e-shop saga (`sluice bench eshop`, embedded and on Kafka +
+ * PostgreSQL, with the sizes its own entry uses).
  */
 export function pipelineSuites(scale: number, env: Endpoints): Suite[] {
   return [
@@ -58,6 +60,10 @@ export function pipelineSuites(scale: number, env: Endpoints): Suite[] {
       Math.max(200, Math.round(2_000 * scale)),
       env,
     ),
+    {
+      ...outreachSuite(Math.max(1_000, Math.round(1_000_000 * scale)), env),
+      name: "pipelines-outreach",
+    },
     {
       // its own results files, so `sluice bench eshop`'s stay as that suite measured them
       ...eshopSuite(
