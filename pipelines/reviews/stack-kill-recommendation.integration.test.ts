@@ -1,13 +1,16 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { once } from "node:events";
-import { fileURLToPath } from "node:url";
 import { lastValueFrom, of, tap, toArray } from "rxjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   closeReviewsStack,
   openReviewsStack,
 } from "./testing/stack-fixture.js";
+import {
+  committedToEnd,
+  setUpStack,
+  sluiceProcesses,
+  type SluiceProcess,
+} from "./testing/sluice-process.js";
 import { createCodec } from "../../avro/index.js";
 import { type CassandraClient } from "../../connectors/cassandra/index.js";
 import { kafkaSink, type KafkaAdmin } from "../../connectors/kafka/index.js";
@@ -44,12 +47,11 @@ const enrichedCodec = createCodec<EnrichedReview>(
 
 const REVIEWS = 1_200;
 const TOP_K = 5;
-const root = fileURLToPath(new URL("../../", import.meta.url));
 const runId = uniqueName("kr").replace(/[^a-z0-9_]/g, "");
 const names = stackRunNames(runId);
 const group = `recommend-${runId}`;
 const checkpointSchema = `checkpoints_${runId}`;
-const children = new Set<ChildProcess>();
+const processes = sluiceProcesses();
 let env: Endpoints;
 let admin: KafkaAdmin;
 let cassandra: CassandraClient;
@@ -58,12 +60,7 @@ let events: EnrichedReview[];
 
 beforeAll(async () => {
   env = await requireServices(["kafka", "cassandra", "postgres", "memcached"]);
-  const setup = spawnSync(process.execPath, ["stack/setup.mjs", "--quiet"], {
-    cwd: root,
-    encoding: "utf8",
-  });
-  if (setup.status !== 0)
-    throw new Error(`node stack/setup.mjs failed:\n${setup.stderr}`);
+  setUpStack();
   ({ admin, cassandra, postgres } = await openReviewsStack(env, names));
   // A generated catalogue (its movies are the candidates) and generated reviews with
   // updates, enriched as the enrichment job would write them.
@@ -118,7 +115,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  for (const c of children) c.kill("SIGKILL");
+  processes.killAll();
   await postgres?.pool
     .query(`DROP SCHEMA IF EXISTS ${checkpointSchema} CASCADE`)
     .catch(() => undefined);
@@ -126,47 +123,32 @@ afterAll(async () => {
 });
 
 /** `sluice run reviews-recommendation` on this run's topic, group, schemas and key prefix. */
-function startRecommendationProcess(): { child: ChildProcess; log: string[] } {
-  const child = spawn(
-    process.execPath,
-    ["bin/sluice.mjs", "run", "reviews-recommendation"],
-    {
-      cwd: root,
-      env: {
-        ...process.env,
-        SLUICE_KAFKA_BROKERS: env.kafkaBrokers.join(","),
-        SLUICE_MEMCACHED_SERVERS: env.memcachedServers.join(","),
-        CASSANDRA_CONTACT_POINTS: env.cassandraContactPoints.join(","),
-        CASSANDRA_LOCAL_DC: env.cassandraLocalDc,
-        DATABASE_URL: env.databaseUrl,
-        SLUICE_HTTP_PORT: "0",
-        // Keyed state and offsets, checkpointed together, often, in this run's schema.
-        SLUICE_CHECKPOINT_STORE: "postgres",
-        SLUICE_POSTGRES_SCHEMA: checkpointSchema,
-        SLUICE_CHECKPOINT_INTERVAL_MS: "300",
-        SLUICE_JOB__GROUP: group,
-        SLUICE_JOB__ENRICHED_TOPIC: names.topics.enriched,
-        SLUICE_JOB__DEAD_LETTER_TOPIC: names.topics.deadLetters,
-        SLUICE_JOB__PARTITIONS: "2",
-        SLUICE_JOB__KEYSPACE: names.keyspace,
-        SLUICE_JOB__ANALYTICS_SCHEMA: names.analyticsSchema,
-        SLUICE_JOB__CATALOG_SCHEMA: names.catalogSchema,
-        SLUICE_JOB__DEDUPE_KEY_PREFIX: `recommend-${runId}:`,
-        // The dead process's unconfirmed claims hold its ids this long.
-        SLUICE_JOB__DEDUPE_CLAIM_TTL_MS: "2000",
-        SLUICE_JOB__TOP_K: String(TOP_K),
-        // Few records in flight, so the kill lands while most of the topic is still unread.
-        SLUICE_JOB__MAX_IN_FLIGHT: "10",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  children.add(child);
-  child.once("exit", () => children.delete(child));
-  const log: string[] = [];
-  child.stdout?.on("data", (b: Buffer) => log.push(b.toString("utf8")));
-  child.stderr?.on("data", (b: Buffer) => log.push(b.toString("utf8")));
-  return { child, log };
+function startRecommendationProcess(): SluiceProcess {
+  return processes.run("reviews-recommendation", {
+    SLUICE_KAFKA_BROKERS: env.kafkaBrokers.join(","),
+    SLUICE_MEMCACHED_SERVERS: env.memcachedServers.join(","),
+    CASSANDRA_CONTACT_POINTS: env.cassandraContactPoints.join(","),
+    CASSANDRA_LOCAL_DC: env.cassandraLocalDc,
+    DATABASE_URL: env.databaseUrl,
+    SLUICE_HTTP_PORT: "0",
+    // Keyed state and offsets, checkpointed together, often, in this run's schema.
+    SLUICE_CHECKPOINT_STORE: "postgres",
+    SLUICE_POSTGRES_SCHEMA: checkpointSchema,
+    SLUICE_CHECKPOINT_INTERVAL_MS: "300",
+    SLUICE_JOB__GROUP: group,
+    SLUICE_JOB__ENRICHED_TOPIC: names.topics.enriched,
+    SLUICE_JOB__DEAD_LETTER_TOPIC: names.topics.deadLetters,
+    SLUICE_JOB__PARTITIONS: "2",
+    SLUICE_JOB__KEYSPACE: names.keyspace,
+    SLUICE_JOB__ANALYTICS_SCHEMA: names.analyticsSchema,
+    SLUICE_JOB__CATALOG_SCHEMA: names.catalogSchema,
+    SLUICE_JOB__DEDUPE_KEY_PREFIX: `recommend-${runId}:`,
+    // The dead process's unconfirmed claims hold its ids this long.
+    SLUICE_JOB__DEDUPE_CLAIM_TTL_MS: "2000",
+    SLUICE_JOB__TOP_K: String(TOP_K),
+    // Few records in flight, so the kill lands while most of the topic is still unread.
+    SLUICE_JOB__MAX_IN_FLIGHT: "10",
+  });
 }
 
 async function counted(): Promise<number> {
@@ -235,8 +217,7 @@ describe("a SIGKILLed recommendation process", () => {
     const atKill = await waitFor(
       "the first process to checkpoint and count some reviews",
       async () => {
-        if (first.child.exitCode !== null)
-          throw new Error(`exited early:\n${first.log.join("")}`);
+        first.assertRunning();
         const n = await counted();
         const saved = await checkpoints().catch(() => 0);
         return n >= 150 && saved > 0 ? n : undefined;
@@ -244,8 +225,7 @@ describe("a SIGKILLed recommendation process", () => {
       60_000,
       50,
     );
-    first.child.kill("SIGKILL");
-    await once(first.child, "exit");
+    await first.stop("SIGKILL");
     expect(atKill).toBeLessThan(distinct);
 
     const second = startRecommendationProcess();
@@ -253,28 +233,23 @@ describe("a SIGKILLed recommendation process", () => {
     await waitFor(
       "the restarted process to commit the end of reviews-enriched and count every review",
       async () => {
-        if (second.child.exitCode !== null)
-          throw new Error(`exited early:\n${second.log.join("")}`);
+        second.assertRunning();
         const lag = await admin.lag(group, names.topics.enriched);
         const n = await counted();
         last = { lag, counted: n };
-        return lag.every((p) => p.committed !== undefined && p.lag === 0) &&
-          n >= distinct
-          ? true
-          : undefined;
+        return committedToEnd(lag) && n >= distinct ? true : undefined;
       },
       60_000,
       200,
     ).catch((e: unknown) => {
       throw new Error(
-        `${String(e)}; ${JSON.stringify(last)}; log:\n${second.log.join("").slice(-3000)}`,
+        `${String(e)}; ${JSON.stringify(last)}; log:\n${second.output().slice(-3000)}`,
       );
     });
-    second.child.kill("SIGTERM");
-    await once(second.child, "exit");
+    await second.stop("SIGTERM");
     // The restart resumed from checkpoints (state and offsets), not from scratch.
-    const restored = second.log
-      .join("")
+    const restored = second
+      .output()
       .split("\n")
       .filter((l) => l.includes('"restored partitions"'))
       .map((l) => (JSON.parse(l) as { fromCheckpoint: number }).fromCheckpoint);

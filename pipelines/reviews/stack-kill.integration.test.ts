@@ -1,7 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { once } from "node:events";
-import { fileURLToPath } from "node:url";
 import type { Subscription } from "rxjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -9,6 +6,12 @@ import {
   openReviewsStack,
   startReviewsServices,
 } from "./testing/stack-fixture.js";
+import {
+  committedToEnd,
+  setUpStack,
+  sluiceProcesses,
+  type SluiceProcess,
+} from "./testing/sluice-process.js";
 import { createCodec } from "../../avro/index.js";
 import { type CassandraClient } from "../../connectors/cassandra/index.js";
 import {
@@ -49,14 +52,13 @@ const eventCodec = createCodec<PublishedEvent>(
 );
 
 const REVIEWS = 800;
-const root = fileURLToPath(new URL("../../", import.meta.url));
 const runId = uniqueName("kl").replace(/[^a-z0-9_]/g, "");
 const names = stackRunNames(runId);
 const group = `enrich-${runId}`;
 const w = localWiring();
 const groups: string[] = [group];
 const subscriptions: Subscription[] = [];
-const children = new Set<ChildProcess>();
+const processes = sluiceProcesses();
 let env: Endpoints;
 let admin: KafkaAdmin;
 let cassandra: CassandraClient;
@@ -68,12 +70,7 @@ const at = (port: number) => ({ host: "127.0.0.1", port });
 
 beforeAll(async () => {
   env = await requireServices(["kafka", "cassandra", "postgres", "memcached"]);
-  const setup = spawnSync(process.execPath, ["stack/setup.mjs", "--quiet"], {
-    cwd: root,
-    encoding: "utf8",
-  });
-  if (setup.status !== 0)
-    throw new Error(`node stack/setup.mjs failed:\n${setup.stderr}`);
+  setUpStack();
   ({ admin, cassandra, postgres } = await openReviewsStack(env, names));
   ports = await startReviewsServices(w, { cassandra, postgres }, names);
   // REVIEWS distinct reviews of the fixture users and movies, all in one stats window.
@@ -129,49 +126,34 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  for (const c of children) c.kill("SIGKILL");
+  processes.killAll();
   for (const s of subscriptions) s.unsubscribe();
   await w.close();
   await closeReviewsStack({ admin, cassandra, postgres }, names, groups);
 });
 
 /** `sluice run reviews-enrichment` on this run's topics, group and key prefix. */
-function startEnrichmentProcess(): { child: ChildProcess; log: string[] } {
+function startEnrichmentProcess(): SluiceProcess {
   const endpoint = (port: number) =>
     JSON.stringify({ host: "127.0.0.1", port });
-  const child = spawn(
-    process.execPath,
-    ["bin/sluice.mjs", "run", "reviews-enrichment"],
-    {
-      cwd: root,
-      env: {
-        ...process.env,
-        SLUICE_KAFKA_BROKERS: env.kafkaBrokers.join(","),
-        SLUICE_MEMCACHED_SERVERS: env.memcachedServers.join(","),
-        SLUICE_HTTP_PORT: "0",
-        SLUICE_JOB__GROUP: group,
-        SLUICE_JOB__TOPIC: names.topics.reviews,
-        SLUICE_JOB__ENRICHED_TOPIC: names.topics.enriched,
-        SLUICE_JOB__DEAD_LETTER_TOPIC: names.topics.deadLetters,
-        SLUICE_JOB__PARTITIONS: "2",
-        SLUICE_JOB__REVIEW_SERVICE: endpoint(ports.review),
-        SLUICE_JOB__MOVIE_SERVICE: endpoint(ports.movie),
-        SLUICE_JOB__USER_SERVICE: endpoint(ports.user),
-        SLUICE_JOB__DEDUPE_KEY_PREFIX: `enrich-${runId}:`,
-        // The dead process's unconfirmed claims hold its in-flight ids this long.
-        SLUICE_JOB__DEDUPE_CLAIM_TTL_MS: "3000",
-        // Few records in flight, so the kill lands while most of the topic is still unread.
-        SLUICE_JOB__MAX_IN_FLIGHT: "10",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  children.add(child);
-  child.once("exit", () => children.delete(child));
-  const log: string[] = [];
-  child.stdout?.on("data", (b: Buffer) => log.push(b.toString("utf8")));
-  child.stderr?.on("data", (b: Buffer) => log.push(b.toString("utf8")));
-  return { child, log };
+  return processes.run("reviews-enrichment", {
+    SLUICE_KAFKA_BROKERS: env.kafkaBrokers.join(","),
+    SLUICE_MEMCACHED_SERVERS: env.memcachedServers.join(","),
+    SLUICE_HTTP_PORT: "0",
+    SLUICE_JOB__GROUP: group,
+    SLUICE_JOB__TOPIC: names.topics.reviews,
+    SLUICE_JOB__ENRICHED_TOPIC: names.topics.enriched,
+    SLUICE_JOB__DEAD_LETTER_TOPIC: names.topics.deadLetters,
+    SLUICE_JOB__PARTITIONS: "2",
+    SLUICE_JOB__REVIEW_SERVICE: endpoint(ports.review),
+    SLUICE_JOB__MOVIE_SERVICE: endpoint(ports.movie),
+    SLUICE_JOB__USER_SERVICE: endpoint(ports.user),
+    SLUICE_JOB__DEDUPE_KEY_PREFIX: `enrich-${runId}:`,
+    // The dead process's unconfirmed claims hold its in-flight ids this long.
+    SLUICE_JOB__DEDUPE_CLAIM_TTL_MS: "3000",
+    // Few records in flight, so the kill lands while most of the topic is still unread.
+    SLUICE_JOB__MAX_IN_FLIGHT: "10",
+  });
 }
 
 /** Messages written to `topic` so far. */
@@ -186,16 +168,14 @@ describe("a SIGKILLed enrichment process", () => {
     const atKill = await waitFor(
       "the first process to enrich some reviews",
       async () => {
-        if (first.child.exitCode !== null)
-          throw new Error(`exited early:\n${first.log.join("")}`);
+        first.assertRunning();
         const n = await written(names.topics.enriched);
         return n >= 100 ? n : undefined;
       },
       40_000,
       50,
     );
-    first.child.kill("SIGKILL");
-    await once(first.child, "exit");
+    await first.stop("SIGKILL");
     expect(atKill).toBeLessThan(REVIEWS);
 
     const second = startEnrichmentProcess();
@@ -203,19 +183,16 @@ describe("a SIGKILLed enrichment process", () => {
     await waitFor(
       "the restarted process to commit the end of reviews",
       async () => {
-        if (second.child.exitCode !== null)
-          throw new Error(`exited early:\n${second.log.join("")}`);
+        second.assertRunning();
         const lag = await admin.lag(group, names.topics.reviews);
         lastLag = lag;
-        return lag.every((p) => p.committed !== undefined && p.lag === 0)
-          ? true
-          : undefined;
+        return committedToEnd(lag) ? true : undefined;
       },
       40_000,
       200,
     ).catch(async (e: unknown) => {
       throw new Error(
-        `${String(e)}; lag ${JSON.stringify(lastLag)}; enriched ${await written(names.topics.enriched)}; log:\n${second.log.join("").slice(-3000)}`,
+        `${String(e)}; lag ${JSON.stringify(lastLag)}; enriched ${await written(names.topics.enriched)}; log:\n${second.output().slice(-3000)}`,
       );
     });
 
@@ -271,9 +248,7 @@ describe("a SIGKILLed enrichment process", () => {
       "the recommendation job to commit the end of reviews-enriched",
       async () => {
         const lag = await admin.lag(recommendGroup, names.topics.enriched);
-        return lag.every((p) => p.committed !== undefined && p.lag === 0)
-          ? true
-          : undefined;
+        return committedToEnd(lag) ? true : undefined;
       },
       20_000,
       200,
@@ -289,7 +264,6 @@ describe("a SIGKILLed enrichment process", () => {
       `SELECT sum(reviews)::int AS n FROM ${names.analyticsSchema}.movie_rating_stats`,
     );
     expect((rows[0] as { n: number }).n).toBe(REVIEWS);
-    second.child.kill("SIGTERM");
-    await once(second.child, "exit");
+    await second.stop("SIGTERM");
   }, 60_000);
 });
