@@ -33,7 +33,7 @@ export {
 } from "./classify.js";
 export type { Classification } from "./classify.js";
 export { closedError, rowError } from "./errors.js";
-export { quoteIdent, upsertStatement } from "./sql.js";
+export { quoteIdent, sqlDirectory, upsertStatement } from "./sql.js";
 export type {
   CheckpointPiece,
   CheckpointStore,

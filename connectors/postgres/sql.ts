@@ -19,30 +19,48 @@ export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-const cache = new Map<string, string>();
-
 /** Placeholders a query file may use; each is replaced by a quoted identifier. */
 export interface SqlNames {
   readonly schema: string;
 }
 
 /**
- * Reads `sql/<name>.sql` (one query per file, STYLE.md habit 12) and replaces `${schema}`
- * with the quoted schema from config. Any other `${...}` left in the text is an error.
+ * The query files of one folder (`<name>.sql`, one query each, STYLE.md habit 12): each is
+ * read once, trimmed and cached, and `${schema}` is replaced with the quoted schema from
+ * config. Any other `${...}` left in the text is an error naming `<label>/<name>.sql`. For a
+ * pipeline's own `sql/` folder.
+ *
+ * @example
+ * ```ts
+ * const sql = sqlDirectory(new URL("./sql/", import.meta.url), "pipelines/eshop/sql");
+ * const text = sql("select-order", { schema: "eshop" });
+ * ```
+ */
+export function sqlDirectory(
+  directory: URL,
+  label: string,
+): (name: string, names: SqlNames) => string {
+  const cache = new Map<string, string>();
+  return (name, names) => {
+    let raw = cache.get(name);
+    if (raw === undefined) {
+      raw = readFileSync(new URL(`${name}.sql`, directory), "utf8").trim();
+      cache.set(name, raw);
+    }
+    return substitute(raw, names, `${label}/${name}.sql`);
+  };
+}
+
+/**
+ * Reads `sql/<name>.sql` of this connector and replaces `${schema}` with the quoted schema
+ * from config. Any other `${...}` left in the text is an error.
  *
  * @example
  * ```ts
  * const text = sqlFile("upsert-checkpoint", { schema: "sluice" });
  * ```
  */
-export function sqlFile(name: string, names: SqlNames): string {
-  let raw = cache.get(name);
-  if (raw === undefined) {
-    raw = readFileSync(new URL(`./sql/${name}.sql`, import.meta.url), "utf8");
-    cache.set(name, raw);
-  }
-  return substitute(raw, names, `sql/${name}.sql`);
-}
+export const sqlFile = sqlDirectory(new URL("./sql/", import.meta.url), "sql");
 
 /**
  * Replaces `${schema}` in a query or migration text with the quoted schema name.

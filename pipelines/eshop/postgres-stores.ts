@@ -1,8 +1,7 @@
-import { readFileSync } from "node:fs";
 import {
   inTransaction,
   migratePostgres,
-  quoteIdent,
+  sqlDirectory,
   type MigrationResult,
   type PostgresPool,
 } from "../../connectors/postgres/index.js";
@@ -15,27 +14,12 @@ import type {
 } from "./events.js";
 import type { EshopStores, OrderView, Product, TaskRun } from "./stores.js";
 
-const cache = new Map<string, string>();
-
 /** Reads `sql/<name>.sql` and puts the quoted schema in. */
-function sql(name: string, schema: string): string {
-  let raw = cache.get(name);
-  if (raw === undefined) {
-    raw = readFileSync(
-      new URL(`./sql/${name}.sql`, import.meta.url),
-      "utf8",
-    ).trim();
-    cache.set(name, raw);
-  }
-  const out = raw.replaceAll("${schema}", quoteIdent(schema));
-  const left = /\$\{[^}]*\}/.exec(out);
-  if (left !== null)
-    throw new SluiceError(
-      "CONFIG",
-      `pipelines/eshop/sql/${name}.sql: unknown placeholder ${left[0]}`,
-    );
-  return out;
-}
+const queries = sqlDirectory(
+  new URL("./sql/", import.meta.url),
+  "pipelines/eshop/sql",
+);
+const sql = (name: string, schema: string): string => queries(name, { schema });
 
 /**
  * Creates the e-shop tables in `schema` from `pipelines/eshop/migrations/` (numbered,

@@ -1,13 +1,11 @@
-import { readFileSync } from "node:fs";
 import {
   migratePostgres,
-  quoteIdent,
+  sqlDirectory,
   toPostgresError,
   upsertStatement,
   type MigrationResult,
   type PostgresPool,
 } from "../../connectors/postgres/index.js";
-import { SluiceError } from "../../operators/sluice-error.js";
 import { inOrder, type MovieRepo, type UserRepo } from "./catalog-repo.js";
 import type { Movie, User } from "./types.js";
 
@@ -17,26 +15,11 @@ export const CATALOG_SCHEMA = "reviews_catalog";
 /** Rows per upsert statement (5 columns each, far under the 65 535-parameter limit). */
 const ROWS_PER_STATEMENT = 500;
 
-const cache = new Map<string, string>();
-
-function sql(name: string, schema: string): string {
-  let raw = cache.get(name);
-  if (raw === undefined) {
-    raw = readFileSync(
-      new URL(`./sql/${name}.sql`, import.meta.url),
-      "utf8",
-    ).trim();
-    cache.set(name, raw);
-  }
-  const out = raw.replaceAll("${schema}", quoteIdent(schema));
-  const left = /\$\{[^}]*\}/.exec(out);
-  if (left !== null)
-    throw new SluiceError(
-      "CONFIG",
-      `pipelines/reviews/sql/${name}.sql: unknown placeholder ${left[0]}`,
-    );
-  return out;
-}
+const queries = sqlDirectory(
+  new URL("./sql/", import.meta.url),
+  "pipelines/reviews/sql",
+);
+const sql = (name: string, schema: string): string => queries(name, { schema });
 
 /**
  * Creates the `movies` and `users` tables in their own schema from
