@@ -1,10 +1,24 @@
 import type { Registry } from "prom-client";
 import type { z } from "zod";
 import type { StateBackend } from "../operators/state-backend.js";
+import type { BadRecordCounters } from "../operators/dead-letter.js";
+import type { DedupeCounters } from "../operators/dedupe.js";
 import type { CheckpointStore } from "../connectors/checkpoint-store.js";
 import type { Sink, Source } from "../connectors/types.js";
 import type { RuntimeConfig } from "./config.js";
 import type { Logger } from "./log.js";
+
+/** Operator counters a job exports with {@link JobContext.trackCounters}. */
+export interface TrackedCounters {
+  readonly dedupe?: readonly {
+    readonly name: string;
+    readonly counters: DedupeCounters;
+  }[];
+  readonly deadLetters?: readonly {
+    readonly name: string;
+    readonly counters: BadRecordCounters;
+  }[];
+}
 
 /** Options of {@link JobContext.addSource}. */
 export interface AddSourceOptions {
@@ -54,6 +68,13 @@ export interface JobContext<C> {
   checkpoint(): Promise<void>;
   /** Marks the job ready: `/readyz` answers 200 once every source also has partitions. */
   ready(): void;
+  /**
+   * Exports operator counters on `/metrics` (and so on the Pipelines dashboard): dedupe hits
+   * and misses (`sluice_dedupe_total`) and bad records by fate and code
+   * (`sluice_bad_records_total`). Sources and sinks registered with `addSource`/`addSink` are
+   * exported without this (records in/out, consumer lag, errors).
+   */
+  trackCounters(counters: TrackedCounters): void;
 }
 
 /**

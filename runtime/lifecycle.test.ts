@@ -7,6 +7,9 @@ import { keyedProcess } from "../operators/keyed-process.js";
 import { memoryStateBackend } from "../operators/memory-state-backend.js";
 import { MemoryLog } from "../connectors/memory/log.js";
 import { memorySource } from "../connectors/memory/source.js";
+import { memorySink } from "../connectors/memory/sink.js";
+import { KafkaSinkMetrics } from "../connectors/kafka/metrics.js";
+import { DedupeCounters } from "../operators/dedupe.js";
 import type { AssignmentEvent } from "../connectors/types.js";
 import { defineJob } from "./job.js";
 import { runJob } from "./lifecycle.js";
@@ -116,6 +119,42 @@ describe("runJob", () => {
     expect(out.lines.map((l) => l["msg"])).toEqual(
       expect.arrayContaining(["starting", "ready", "shutting down", "stopped"]),
     );
+  });
+
+  it("exports the sinks it is handed and the counters a job tracks on /metrics", async () => {
+    const sinkMetrics = new KafkaSinkMetrics();
+    sinkMetrics.recordsOut = 7;
+    const dedupe = new DedupeCounters();
+    dedupe.hits = 3;
+    const job = defineJob({
+      name: "exporting",
+      config: z.object({}),
+      async run(ctx) {
+        const sink = memorySink<number>(new MemoryLog(), { topic: "out" });
+        ctx.addSink(Object.assign(sink, { metrics: sinkMetrics }));
+        ctx.trackCounters({ dedupe: [{ name: "ids", counters: dedupe }] });
+        ctx.ready();
+        await new Promise<void>((resolve) =>
+          ctx.signal.addEventListener("abort", () => resolve()),
+        );
+      },
+    });
+    const run = await runJob(job, {
+      env,
+      port: 0,
+      signals: signals(),
+      logDestination: new Lines(),
+    });
+    const metrics = await (
+      await fetch(`http://127.0.0.1:${run.port}/metrics`)
+    ).text();
+    expect(metrics).toMatch(
+      /sluice_records_out_total\{connector="kafka",name="[^"]+",job="exporting"\} 7/,
+    );
+    expect(metrics).toMatch(
+      /sluice_dedupe_total\{name="ids",outcome="hit",job="exporting"\} 3/,
+    );
+    expect(await run.shutdown()).toBe(0);
   });
 
   it("accepts a source whose assignments() emits synchronously (the schedule source's)", async () => {

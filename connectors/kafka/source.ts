@@ -5,6 +5,7 @@ import type { CommitTrackerSnapshot } from "../../operators/commit-tracker.js";
 import type { Record } from "../../operators/record.js";
 import { SluiceError } from "../../operators/sluice-error.js";
 import type { AssignmentEvent, Source, TopicPartition } from "../types.js";
+import type { PartitionLagSample } from "../metrics.js";
 import type {
   FetchedBatch,
   FetchedMessage,
@@ -168,6 +169,30 @@ export class KafkaSource<T> implements Source<T> {
    * withWatermarks({ maxOutOfOrdernessMs: 5_000, idleTimeoutMs: 10_000, isCaughtUp: (tp) => source.isCaughtUp(tp) });
    * ```
    */
+  /**
+   * Records between this source's position and the high watermark of its latest fetched batch,
+   * per owned partition that has fetched anything (`sluice_consumer_lag`, which the runtime
+   * exports for every Kafka source a job registers).
+   *
+   * @example
+   * ```ts
+   * source.lag(); // [{ topic: "orders", partition: 0, lag: 1200 }]
+   * ```
+   */
+  lag(): readonly PartitionLagSample[] {
+    const out: PartitionLagSample[] = [];
+    for (const ps of this.partitions.values()) {
+      if (ps.dropped || ps.highWatermark === undefined) continue;
+      const next = ps.nextOffset ?? ps.highWatermark;
+      out.push({
+        topic: ps.tp.topic,
+        partition: ps.tp.partition,
+        lag: Math.max(0, ps.highWatermark - next),
+      });
+    }
+    return out;
+  }
+
   isCaughtUp(tp: TopicPartition): boolean | undefined {
     const ps = this.partitions.get(tpKey(tp.topic, tp.partition));
     if (ps === undefined || ps.dropped || ps.highWatermark === undefined)

@@ -78,6 +78,14 @@ export default defineJob({
       maxInFlight: c.maxInFlight,
     });
     const { dedupe, badRecords } = job.counters;
+    // sluice_dedupe_total and sluice_bad_records_total, which the Pipelines dashboard charts.
+    ctx.trackCounters({
+      dedupe: [{ name: "reviews-enrichment", counters: dedupe }],
+      deadLetters: badRecords.map((counters, i) => ({
+        name: ["review", "movie", "user"][i] ?? `stage-${i}`,
+        counters,
+      })),
+    });
     new Gauge({
       name: "reviews_enrichment_dedupe_hits",
       help: "Duplicate review events skipped.",
