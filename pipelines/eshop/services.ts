@@ -1,6 +1,14 @@
-import { connect, defer, filter, merge, type Observable } from "rxjs";
+import {
+  connect,
+  defer,
+  filter,
+  merge,
+  type Observable,
+  type OperatorFunction,
+} from "rxjs";
 import { BadRecordCounters } from "../../operators/dead-letter.js";
 import { keyOrderedMap } from "../../operators/key-ordered-map.js";
+import type { Outcome } from "../../operators/outcome.js";
 import { retryWithBackoff } from "../../operators/retry-with-backoff.js";
 import type { Record } from "../../operators/record.js";
 import type { EshopBus, EshopWiring } from "./bus.js";
@@ -36,42 +44,50 @@ function done(p: Observable<unknown>): Promise<void> {
   );
 }
 
-/** decode → dead letters → handler (ordered per key) → dead letters → publish. */
-function runHandler(
+/** Where a service's events go after decoding: handled, ordered per key, to what it publishes. */
+type Step = OperatorFunction<
+  Record<AnyEvent>,
+  Outcome<AnyEvent, readonly Record<Published>[]>
+>;
+
+/** decode → dead letters → `step` → dead letters → publish, on `group` reading `topics`. */
+function runService(
   bus: EshopBus,
   w: EshopWiring,
   group: string,
   topics: Parameters<EshopBus["source"]>[1],
-  handle: Handler,
-  options: { readonly clientId?: string; readonly concurrency?: number } = {},
+  step: Step,
+  clientId: string | undefined,
 ): RunningService {
   const sink = w.addSink(publishSink(bus.sink()));
   const source = w.addSource(
-    bus.source(
-      group,
-      topics,
-      options.clientId !== undefined ? { clientId: options.clientId } : {},
-    ),
+    bus.source(group, topics, clientId !== undefined ? { clientId } : {}),
   );
   const badRecords = new BadRecordCounters();
-  const pipeline = source.records().pipe(
-    decodeRecords(bus),
-    toDeadLetters<Buffer, AnyEvent>(bus, sink, badRecords, rawBytes),
-    keyOrderedMap(
-      retryWithBackoff((r: Record<AnyEvent>) => defer(() => handle(r)), RETRY),
-      { concurrency: options.concurrency ?? 16, timeoutMs: STEP_TIMEOUT_MS },
-    ),
-    toDeadLetters<AnyEvent, readonly Record<Published>[]>(
-      bus,
-      sink,
-      badRecords,
-      eventBytes,
-    ),
-    fanOut<Published>(),
-    publishTo(sink),
-  );
+  const pipeline = source
+    .records()
+    .pipe(
+      decodeRecords(bus),
+      toDeadLetters<Buffer, AnyEvent>(bus, sink, badRecords, rawBytes),
+      step,
+      toDeadLetters<AnyEvent, readonly Record<Published>[]>(
+        bus,
+        sink,
+        badRecords,
+        eventBytes,
+      ),
+      fanOut<Published>(),
+      publishTo(sink),
+    );
   return { done: done(pipeline), badRecords };
 }
+
+/** Each event through `handle`, retried, in order per key (16 keys at a time). */
+const handled = (handle: Handler): Step =>
+  keyOrderedMap(
+    retryWithBackoff((r: Record<AnyEvent>) => defer(() => handle(r)), RETRY),
+    { concurrency: 16, timeoutMs: STEP_TIMEOUT_MS },
+  );
 
 /**
  * Catalog: checks stock for orders awaiting validation (OrderStockConfirmed or
@@ -90,12 +106,12 @@ export function startCatalog(
   readonly decrements: { applied: number; repeated: number };
 } {
   const decrements = { applied: 0, repeated: 0 };
-  const service = runHandler(
+  const service = runService(
     o.bus,
     w,
     `${o.groupPrefix ?? ""}catalog`,
     ["orders-waiting-for-validation", "paid-orders"],
-    async (r) => {
+    handled(async (r) => {
       const { type, event } = r.value;
       if (type === "OrderStatusChangedToAwaitingValidationIntegrationEvent") {
         const decision = await o.stock.check(
@@ -137,8 +153,8 @@ export function startCatalog(
         else decrements.repeated += 1;
       }
       return [];
-    },
-    o.clientId !== undefined ? { clientId: o.clientId } : {},
+    }),
+    o.clientId,
   );
   return { ...service, decrements };
 }
@@ -190,15 +206,6 @@ export function startPayment(
 ): RunningService & { readonly paths: PaymentPaths } {
   const { bus } = o;
   const paths: PaymentPaths = { priority: 0, normal: 0 };
-  const sink = w.addSink(publishSink(bus.sink()));
-  const source = w.addSource(
-    bus.source(
-      `${o.groupPrefix ?? ""}payment`,
-      ["stock-confirmed"],
-      o.clientId !== undefined ? { clientId: o.clientId } : {},
-    ),
-  );
-  const badRecords = new BadRecordCounters();
   const charge =
     (path: keyof PaymentPaths) =>
     (r: Record<AnyEvent>): Observable<readonly Record<Published>[]> =>
@@ -241,9 +248,11 @@ export function startPayment(
       });
   const isPriority = (r: Record<AnyEvent>): boolean =>
     r.headers[PRIORITY_HEADER] === "true";
-  const pipeline = source.records().pipe(
-    decodeRecords(bus),
-    toDeadLetters<Buffer, AnyEvent>(bus, sink, badRecords, rawBytes),
+  const service = runService(
+    bus,
+    w,
+    `${o.groupPrefix ?? ""}payment`,
+    ["stock-confirmed"],
     connect((shared) =>
       merge(
         shared.pipe(
@@ -262,16 +271,9 @@ export function startPayment(
         ),
       ),
     ),
-    toDeadLetters<AnyEvent, readonly Record<Published>[]>(
-      bus,
-      sink,
-      badRecords,
-      eventBytes,
-    ),
-    fanOut<Published>(),
-    publishTo(sink),
+    o.clientId,
   );
-  return { done: done(pipeline), badRecords, paths };
+  return { ...service, paths };
 }
 
 /**
@@ -290,12 +292,12 @@ export function startBasket(
   readonly counts: { pricesApplied: number; basketsEmptied: number };
 } {
   const counts = { pricesApplied: 0, basketsEmptied: 0 };
-  const service = runHandler(
+  const service = runService(
     o.bus,
     w,
     `${o.groupPrefix ?? ""}basket`,
     ["product-price-changes", "orders"],
-    async (r) => {
+    handled(async (r) => {
       const { type, event } = r.value;
       if (type === "ProductPriceChangedIntegrationEvent")
         counts.pricesApplied += await o.baskets.applyPrice(
@@ -308,8 +310,8 @@ export function startBasket(
         counts.basketsEmptied += 1;
       }
       return [];
-    },
-    o.clientId !== undefined ? { clientId: o.clientId } : {},
+    }),
+    o.clientId,
   );
   return { ...service, counts };
 }
