@@ -1,6 +1,29 @@
 import type { ServiceName } from "./types.js";
 
 /**
+ * `message`, then the log to read and its last lines (indented), where given: the shape of
+ * every stack error that points at a log.
+ *
+ * @example
+ * withLog("kafka: not ready", "/state/kafka.log", "boom"); // "kafka: not ready\n  log: /state/kafka.log\n  last lines of the log:\n    boom"
+ */
+export function withLog(
+  message: string,
+  logPath?: string,
+  logTail?: string,
+): string {
+  const where = logPath === undefined ? "" : `\n  log: ${logPath}`;
+  const tail =
+    logTail === undefined || logTail.trim() === ""
+      ? ""
+      : `\n  last lines of the log:\n${logTail
+          .split("\n")
+          .map((l) => `    ${l}`)
+          .join("\n")}`;
+  return `${message}${where}${tail}`;
+}
+
+/**
  * A service could not be provided: names the service, the reason and the log to read.
  *
  * @example
@@ -17,16 +40,8 @@ export class StackError extends Error {
     logTail?: string,
     options?: { readonly cause?: unknown },
   ) {
-    const where = logPath === undefined ? "" : `\n  log: ${logPath}`;
-    const tail =
-      logTail === undefined || logTail.trim() === ""
-        ? ""
-        : `\n  last lines of the log:\n${logTail
-            .split("\n")
-            .map((l) => `    ${l}`)
-            .join("\n")}`;
     super(
-      `${service}: ${reason}${where}${tail}`,
+      withLog(`${service}: ${reason}`, logPath, logTail),
       options?.cause === undefined ? undefined : { cause: options.cause },
     );
     this.name = "StackError";

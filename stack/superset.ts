@@ -12,6 +12,7 @@ import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { spawn } from "node:child_process";
+import { withLog } from "./errors.js";
 import { cacheDir, stateDir } from "./paths.js";
 import { livePid, spawnDaemon, stopDaemon, tail, which } from "./process.js";
 
@@ -29,16 +30,8 @@ export class SupersetError extends Error {
     logTail?: string,
     options?: { readonly cause?: unknown },
   ) {
-    const where = logPath === undefined ? "" : `\n  log: ${logPath}`;
-    const lines =
-      logTail === undefined || logTail.trim() === ""
-        ? ""
-        : `\n  last lines of the log:\n${logTail
-            .split("\n")
-            .map((l) => `    ${l}`)
-            .join("\n")}`;
     super(
-      `superset ${step}: ${reason}${where}${lines}`,
+      withLog(`superset ${step}: ${reason}`, logPath, logTail),
       options?.cause === undefined ? undefined : { cause: options.cause },
     );
     this.name = "SupersetError";
