@@ -135,6 +135,60 @@ export async function withRetries<R>(
   }
 }
 
+/** The retry policy both clients start from: `{ maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 5 000 }`, overridable. */
+export function retryOptions(overrides?: Partial<RetryOptions>): RetryOptions {
+  return {
+    maxAttempts: 5,
+    baseDelayMs: 200,
+    maxDelayMs: 5_000,
+    sleep: realSleep,
+    random: Math.random,
+    ...overrides,
+  };
+}
+
+/** How one outside API is called: transport, limits, and how to read its error bodies. */
+export interface JsonApi {
+  readonly fetch: FetchLike;
+  readonly timeoutMs: number;
+  readonly retry: RetryOptions;
+  /** The API's own reason and message from an error body. */
+  readonly errorOf: (body: unknown) => {
+    readonly reason: string | undefined;
+    readonly message: string;
+  };
+}
+
+/**
+ * One JSON call retried with backoff while the API answers 429 or 5xx (or not at all).
+ * `retryAlso` may throw a retryable error for other answers (a 202 "queued", say). Any status
+ * outside `accept` then becomes an {@link HttpApiError} carrying the API's reason.
+ */
+export async function callJsonRetrying(
+  api: JsonApi,
+  name: string,
+  url: string,
+  init: RequestInit,
+  options: {
+    readonly accept?: readonly number[];
+    readonly retryAlso?: (status: number) => void;
+  } = {},
+): Promise<{ readonly status: number; readonly body: unknown }> {
+  const failed = (status: number, body: unknown): HttpApiError => {
+    const e = api.errorOf(body);
+    return new HttpApiError(name, status, e.reason, `${status} ${e.message}`);
+  };
+  const r = await withRetries(async () => {
+    const r = await callJson(api.fetch, name, url, init, api.timeoutMs);
+    options.retryAlso?.(r.status);
+    if (r.status === 429 || r.status >= 500) throw failed(r.status, r.body);
+    return r;
+  }, api.retry);
+  if (!(options.accept ?? [200]).includes(r.status))
+    throw failed(r.status, r.body);
+  return r;
+}
+
 /** A seeded PRNG (mulberry32) for simulators' failures and retry jitter, so runs repeat. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;

@@ -1,10 +1,10 @@
 import { z } from "zod";
 import {
-  callJson,
+  callJsonRetrying,
   HttpApiError,
-  realSleep,
-  withRetries,
+  retryOptions,
   type FetchLike,
+  type JsonApi,
   type RetryOptions,
 } from "../http.js";
 import type { EventsListParams, EventResource } from "./api.js";
@@ -93,9 +93,7 @@ export class GoogleCalendarClient {
   readonly #tokenUrl: string;
   readonly #clientId: string;
   readonly #clientSecret: string;
-  readonly #timeoutMs: number;
-  readonly #retry: RetryOptions;
-  readonly #fetch: FetchLike;
+  readonly #api: JsonApi;
 
   constructor(options: CalendarClientOptions) {
     this.#baseUrl = (
@@ -106,16 +104,12 @@ export class GoogleCalendarClient {
       throw new TypeError("calendar.clientId must not be empty");
     this.#clientId = options.clientId;
     this.#clientSecret = options.clientSecret;
-    this.#timeoutMs = options.timeoutMs ?? 10_000;
-    this.#retry = {
-      maxAttempts: 5,
-      baseDelayMs: 200,
-      maxDelayMs: 5_000,
-      sleep: realSleep,
-      random: Math.random,
-      ...options.retry,
+    this.#api = {
+      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+      timeoutMs: options.timeoutMs ?? 10_000,
+      retry: retryOptions(options.retry),
+      errorOf: googleReason,
     };
-    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
   }
 
   /** Prints without the client secret. */
@@ -137,40 +131,18 @@ export class GoogleCalendarClient {
     for (const [k, v] of Object.entries(params))
       if (v !== undefined) query.set(k, String(v));
     const url = `${this.#baseUrl}/calendars/${encodeURIComponent(calendarId)}/events?${query.toString()}`;
-    const { status, body } = await withRetries(async () => {
-      const r = await callJson(
-        this.#fetch,
-        "calendar events.list",
-        url,
-        {
-          method: "GET",
-          headers: {
-            authorization: `Bearer ${accessToken}`,
-            accept: "application/json",
-          },
+    const { status, body } = await callJsonRetrying(
+      this.#api,
+      "calendar events.list",
+      url,
+      {
+        method: "GET",
+        headers: {
+          authorization: `Bearer ${accessToken}`,
+          accept: "application/json",
         },
-        this.#timeoutMs,
-      );
-      if (r.status === 429 || r.status >= 500) {
-        const g = googleReason(r.body);
-        throw new HttpApiError(
-          "calendar events.list",
-          r.status,
-          g.reason,
-          `${r.status} ${g.message}`,
-        );
-      }
-      return r;
-    }, this.#retry);
-    if (status !== 200) {
-      const g = googleReason(body);
-      throw new HttpApiError(
-        "calendar events.list",
-        status,
-        g.reason,
-        `${status} ${g.message}`,
-      );
-    }
+      },
+    );
     const parsed = listSchema.safeParse(body);
     if (!parsed.success)
       throw new HttpApiError(
@@ -208,41 +180,19 @@ export class GoogleCalendarClient {
       client_id: this.#clientId,
       client_secret: this.#clientSecret,
     });
-    const { status, body } = await withRetries(async () => {
-      const r = await callJson(
-        this.#fetch,
-        "oauth token",
-        this.#tokenUrl,
-        {
-          method: "POST",
-          headers: {
-            "content-type": "application/x-www-form-urlencoded",
-            accept: "application/json",
-          },
-          body: form.toString(),
+    const { status, body } = await callJsonRetrying(
+      this.#api,
+      "oauth token",
+      this.#tokenUrl,
+      {
+        method: "POST",
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          accept: "application/json",
         },
-        this.#timeoutMs,
-      );
-      if (r.status === 429 || r.status >= 500) {
-        const g = googleReason(r.body);
-        throw new HttpApiError(
-          "oauth token",
-          r.status,
-          g.reason,
-          `${r.status} ${g.message}`,
-        );
-      }
-      return r;
-    }, this.#retry);
-    if (status !== 200) {
-      const g = googleReason(body);
-      throw new HttpApiError(
-        "oauth token",
-        status,
-        g.reason,
-        `${status} ${g.message}`,
-      );
-    }
+        body: form.toString(),
+      },
+    );
     const t = tokenSchema.safeParse(body);
     if (!t.success)
       throw new HttpApiError(

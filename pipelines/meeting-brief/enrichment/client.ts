@@ -1,11 +1,11 @@
 import { z } from "zod";
 import { SluiceError } from "../../../operators/sluice-error.js";
 import {
-  callJson,
+  callJsonRetrying,
   HttpApiError,
-  realSleep,
-  withRetries,
+  retryOptions,
   type FetchLike,
+  type JsonApi,
   type RetryOptions,
 } from "../http.js";
 import type { EnrichedPerson } from "../types.js";
@@ -82,9 +82,7 @@ const linkedin = (h: string | null | undefined): string | null =>
 export class EnrichmentClient {
   readonly #baseUrl: string;
   readonly #apiKey: string;
-  readonly #timeoutMs: number;
-  readonly #retry: RetryOptions;
-  readonly #fetch: FetchLike;
+  readonly #api: JsonApi;
 
   constructor(options: EnrichmentClientOptions) {
     if (options.apiKey === "")
@@ -94,16 +92,15 @@ export class EnrichmentClient {
       "",
     );
     this.#apiKey = options.apiKey;
-    this.#timeoutMs = options.timeoutMs ?? 10_000;
-    this.#retry = {
-      maxAttempts: 5,
-      baseDelayMs: 200,
-      maxDelayMs: 5_000,
-      sleep: realSleep,
-      random: Math.random,
-      ...options.retry,
+    this.#api = {
+      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+      timeoutMs: options.timeoutMs ?? 10_000,
+      retry: retryOptions(options.retry),
+      errorOf: (body) => ({
+        reason: errorType(body),
+        message: errorMessage(body),
+      }),
     };
-    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
   }
 
   /** Prints without the key. */
@@ -118,44 +115,31 @@ export class EnrichmentClient {
   async findByEmail(email: string): Promise<EnrichedPerson | null> {
     const url = `${this.#baseUrl}/v2/combined/find?${new URLSearchParams({ email }).toString()}`;
     const api = "enrichment combined/find";
-    const { status, body } = await withRetries(async () => {
-      const r = await callJson(
-        this.#fetch,
-        api,
-        url,
-        {
-          method: "GET",
-          headers: {
-            authorization: `Bearer ${this.#apiKey}`,
-            accept: "application/json",
-          },
+    const { status, body } = await callJsonRetrying(
+      this.#api,
+      api,
+      url,
+      {
+        method: "GET",
+        headers: {
+          authorization: `Bearer ${this.#apiKey}`,
+          accept: "application/json",
         },
-        this.#timeoutMs,
-      );
-      if (r.status === 202)
-        throw new HttpApiError(
-          api,
-          503,
-          "queued",
-          "202 lookup queued, asking again",
-        );
-      if (r.status === 429 || r.status >= 500)
-        throw new HttpApiError(
-          api,
-          r.status,
-          errorType(r.body),
-          `${r.status} ${errorMessage(r.body)}`,
-        );
-      return r;
-    }, this.#retry);
+      },
+      {
+        accept: [200, 404],
+        retryAlso: (status) => {
+          if (status === 202)
+            throw new HttpApiError(
+              api,
+              503,
+              "queued",
+              "202 lookup queued, asking again",
+            );
+        },
+      },
+    );
     if (status === 404) return null;
-    if (status !== 200)
-      throw new HttpApiError(
-        api,
-        status,
-        errorType(body),
-        `${status} ${errorMessage(body)}`,
-      );
     const parsed = combinedSchema.safeParse(body);
     if (!parsed.success)
       throw new SluiceError(
