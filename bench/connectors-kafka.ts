@@ -19,7 +19,12 @@ import type { Sink, Source } from "../connectors/types.js";
 import { writeTo } from "../connectors/write-to.js";
 import { derive, record } from "../operators/record.js";
 import type { Record } from "../operators/record.js";
-import type { RunTiming, Suite, Workload } from "./harness.js";
+import {
+  Stopwatch,
+  type RunTiming,
+  type Suite,
+  type Workload,
+} from "./harness.js";
 
 /** The bench's record: 256 bytes on the wire once Avro-encoded with single-object framing. */
 export interface BenchEvent {
@@ -81,31 +86,6 @@ export function benchEvents(
 }
 
 const keyOf = (e: BenchEvent, keys: number): string => `key-${e.seq % keys}`;
-
-/** Resolves after `count` calls of the returned `tick`; times first to last. */
-class Stopwatch {
-  private t0: bigint | undefined;
-  private seen = 0;
-  readonly done: Promise<RunTiming>;
-  private resolve!: (t: RunTiming) => void;
-
-  constructor(private readonly count: number) {
-    this.done = new Promise<RunTiming>((r) => (this.resolve = r));
-  }
-
-  tick(n = 1): void {
-    this.t0 ??= process.hrtime.bigint();
-    this.seen += n;
-    if (this.seen === this.count)
-      this.resolve({
-        seconds: Number(process.hrtime.bigint() - this.t0) / 1e9,
-      });
-  }
-
-  get counted(): number {
-    return this.seen;
-  }
-}
 
 const unique = (): string => randomUUID().slice(0, 8);
 

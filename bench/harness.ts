@@ -29,6 +29,32 @@ export interface RunTiming {
   readonly cpuSeconds?: number;
 }
 
+/**
+ * Times a consumer from its first record to its last: `done` resolves once `tick` has
+ * counted `count` records, with the seconds since the first tick (a group join before the
+ * first record is left out).
+ */
+export class Stopwatch {
+  private t0: bigint | undefined;
+  private seen = 0;
+  readonly done: Promise<RunTiming>;
+  private resolve!: (t: RunTiming) => void;
+
+  constructor(private readonly count: number) {
+    this.done = new Promise<RunTiming>((r) => (this.resolve = r));
+  }
+
+  /** Counts `n` records (one by default). */
+  tick(n = 1): void {
+    this.t0 ??= process.hrtime.bigint();
+    this.seen += n;
+    if (this.seen === this.count)
+      this.resolve({
+        seconds: Number(process.hrtime.bigint() - this.t0) / 1e9,
+      });
+  }
+}
+
 /** A suite: workloads measured in the same process, reported as ratios to `baseline`. */
 export interface Suite {
   readonly name: string;

@@ -6,7 +6,12 @@ import { kafkaAdmin, kafkaSource } from "../../connectors/kafka/index.js";
 import type { KafkaClientKind } from "../../connectors/kafka/index.js";
 import { isRecord, isWatermark } from "../../operators/element.js";
 import type { Record } from "../../operators/record.js";
-import type { RunTiming, Suite, Workload } from "../harness.js";
+import {
+  Stopwatch,
+  type RunTiming,
+  type Suite,
+  type Workload,
+} from "../harness.js";
 import { nexmarkCodec, nexmarkKey } from "./avro.js";
 import type { NexmarkQuery } from "./common.js";
 import type { GeneratorOptions, NexmarkEvent } from "./generator.js";
@@ -115,26 +120,6 @@ export async function dropKafka(
       await admin.deleteTopics([...topics]).catch(() => undefined);
   } finally {
     await admin.close();
-  }
-}
-
-/** Resolves when `tick` was called `count` times, timed from the first tick. */
-class Stopwatch {
-  private t0: bigint | undefined;
-  private seen = 0;
-  readonly done: Promise<RunTiming>;
-  private resolve!: (t: RunTiming) => void;
-
-  constructor(private readonly count: number) {
-    this.done = new Promise<RunTiming>((r) => (this.resolve = r));
-  }
-
-  tick(): void {
-    this.t0 ??= process.hrtime.bigint();
-    if (++this.seen === this.count)
-      this.resolve({
-        seconds: Number(process.hrtime.bigint() - this.t0) / 1e9,
-      });
   }
 }
 
