@@ -1,11 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { toPostgresError } from "../postgres/classify.js";
+import { fileQuerier } from "../postgres/file-querier.js";
 import { migratePostgres, type MigrationResult } from "../postgres/migrate.js";
 import type { PostgresPool } from "../postgres/pool.js";
-import { substitute } from "../postgres/sql.js";
+import { sqlDirectory } from "../postgres/sql.js";
 import { SluiceError } from "../../operators/sluice-error.js";
-import { closedError } from "../internal/errors.js";
 import {
   idempotencyKey,
   planStatusOf,
@@ -22,34 +20,10 @@ export interface FanoutTablesOptions {
   readonly schema?: string;
 }
 
-const texts = new Map<string, string>();
-function sql(name: string, schema: string): string {
-  let raw = texts.get(name);
-  if (raw === undefined) {
-    raw = readFileSync(new URL(`./sql/${name}.sql`, import.meta.url), "utf8");
-    texts.set(name, raw);
-  }
-  return substitute(raw, { schema }, `connectors/fanout/sql/${name}.sql`);
-}
-
-function querier(
-  db: PostgresPool,
-  schema: string,
-  name: string,
-  isClosed: () => boolean,
-) {
-  return async <R extends object>(
-    file: string,
-    params: readonly unknown[],
-  ): Promise<R[]> => {
-    if (isClosed()) throw closedError(name);
-    try {
-      return (await db.pool.query(sql(file, schema), [...params])).rows as R[];
-    } catch (error) {
-      throw toPostgresError(error, `${name} ${file}`);
-    }
-  };
-}
+const sql = sqlDirectory(
+  new URL("./sql/", import.meta.url),
+  "connectors/fanout/sql",
+);
 
 /**
  * Creates `action_log` and `send_at_queue` (postgrator, version table
@@ -127,7 +101,12 @@ export function postgresActionLog(
   const schema = options.schema ?? db.options.schema;
   const name = `postgres-action-log:${schema}`;
   let closed = false;
-  const query = querier(db, schema, name, () => closed);
+  const query = fileQuerier(db, {
+    sql,
+    schema,
+    name,
+    isClosed: () => closed,
+  });
   const planMany: ActionLog["planMany"] = async (keys, provider, atMs) => {
     const unique = [
       ...new Map(keys.map((k) => [idempotencyKey(k), k])).values(),
@@ -229,7 +208,12 @@ export function postgresSendAtQueue<T>(
   const schema = options.schema ?? db.options.schema;
   const name = `postgres-send-at:${schema}.${queueName}`;
   let closed = false;
-  const query = querier(db, schema, name, () => closed);
+  const query = fileQuerier(db, {
+    sql,
+    schema,
+    name,
+    isClosed: () => closed,
+  });
   return {
     name,
     async enqueue(items) {

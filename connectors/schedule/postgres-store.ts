@@ -1,9 +1,7 @@
-import { readFileSync } from "node:fs";
-import { toPostgresError } from "../postgres/classify.js";
+import { fileQuerier } from "../postgres/file-querier.js";
 import { migratePostgres, type MigrationResult } from "../postgres/migrate.js";
 import type { PostgresPool } from "../postgres/pool.js";
-import { substitute } from "../postgres/sql.js";
-import { closedError } from "../internal/errors.js";
+import { sqlDirectory } from "../postgres/sql.js";
 import type { FiringEntry, FiringStatus, FiringStore } from "./store.js";
 
 /** Options of {@link postgresFiringStore}. */
@@ -12,15 +10,10 @@ export interface PostgresFiringStoreOptions {
   readonly schema?: string;
 }
 
-const texts = new Map<string, string>();
-function sql(name: string, schema: string): string {
-  let raw = texts.get(name);
-  if (raw === undefined) {
-    raw = readFileSync(new URL(`./sql/${name}.sql`, import.meta.url), "utf8");
-    texts.set(name, raw);
-  }
-  return substitute(raw, { schema }, `connectors/schedule/sql/${name}.sql`);
-}
+const sql = sqlDirectory(
+  new URL("./sql/", import.meta.url),
+  "connectors/schedule/sql",
+);
 
 interface FiringRow {
   job: string;
@@ -82,18 +75,12 @@ export function postgresFiringStore(
   const schema = options.schema ?? db.options.schema;
   const name = `postgres-firing-store:${schema}`;
   let closed = false;
-  const query = async <R extends object>(
-    file: string,
-    params: readonly unknown[],
-  ): Promise<R[]> => {
-    if (closed) throw closedError(name);
-    try {
-      const res = await db.pool.query(sql(file, schema), [...params]);
-      return res.rows as R[];
-    } catch (error) {
-      throw toPostgresError(error, `${name} ${file}`);
-    }
-  };
+  const query = fileQuerier(db, {
+    sql,
+    schema,
+    name,
+    isClosed: () => closed,
+  });
   return {
     name,
     async last(job) {

@@ -1,12 +1,11 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import {
   inTransaction,
   type PostgresPool,
 } from "../../connectors/postgres/pool.js";
 import { toPostgresError } from "../../connectors/postgres/classify.js";
 import { migratePostgres } from "../../connectors/postgres/migrate.js";
-import { substitute } from "../../connectors/postgres/sql.js";
+import { sqlDirectory } from "../../connectors/postgres/sql.js";
 import {
   IMPOSSIBLE_MONTH_DAYS,
   reportEveryDay,
@@ -135,19 +134,11 @@ export function memoryPromoStores(): {
   };
 }
 
-const texts = new Map<string, string>();
-function sql(name: string, schema: string): string {
-  let raw = texts.get(name);
-  if (raw === undefined) {
-    raw = readFileSync(new URL(`./sql/${name}.sql`, import.meta.url), "utf8");
-    texts.set(name, raw);
-  }
-  return substitute(
-    raw,
-    { schema },
-    `pipelines/birthday-promo/sql/${name}.sql`,
-  );
-}
+const queries = sqlDirectory(
+  new URL("./sql/", import.meta.url),
+  "pipelines/birthday-promo/sql",
+);
+const sql = (name: string, schema: string): string => queries(name, { schema });
 
 /**
  * Applies the pipeline's migrations (users, promos, promo_eligibilities) to `schema` with

@@ -1,13 +1,11 @@
-import { readFileSync } from "node:fs";
 import {
   inTransaction,
   migratePostgres,
-  quoteIdent,
-  toPostgresError,
+  sqlDirectory,
   type MigrationResult,
   type PostgresPool,
 } from "../../connectors/postgres/index.js";
-import { SluiceError } from "../../operators/sluice-error.js";
+import { fileQuerier } from "../../connectors/postgres/file-querier.js";
 import type { BriefRepo, RunSummary } from "./repo.js";
 import type { Company, Participant, StoredEvent } from "./types.js";
 
@@ -17,26 +15,11 @@ export const BRIEF_SCHEMA = "meeting_brief";
 /** Version table of this pipeline's migrations (apart from the runtime's `sluice_migrations`). */
 const VERSION_TABLE = "meeting_brief_migrations";
 
-const raw = new Map<string, string>();
-
-function sql(name: string, schema: string): string {
-  let text = raw.get(name);
-  if (text === undefined) {
-    text = readFileSync(
-      new URL(`./sql/${name}.sql`, import.meta.url),
-      "utf8",
-    ).trim();
-    raw.set(name, text);
-  }
-  const out = text.replaceAll("${schema}", quoteIdent(schema));
-  const left = /\$\{[^}]*\}/.exec(out);
-  if (left !== null)
-    throw new SluiceError(
-      "CONFIG",
-      `pipelines/meeting-brief/sql/${name}.sql: unknown placeholder ${left[0]}`,
-    );
-  return out;
-}
+const queries = sqlDirectory(
+  new URL("./sql/", import.meta.url),
+  "pipelines/meeting-brief/sql",
+);
+const sql = (name: string, schema: string): string => queries(name, { schema });
 
 /**
  * Creates the meeting-brief tables from `pipelines/meeting-brief/migrations/` (postgrator,
@@ -102,17 +85,7 @@ export function postgresBriefRepo(
   db: PostgresPool,
   schema: string = BRIEF_SCHEMA,
 ): BriefRepo {
-  const q = async (
-    name: string,
-    params: readonly unknown[],
-  ): Promise<Row[]> => {
-    try {
-      return (await db.pool.query(sql(name, schema), [...params]))
-        .rows as Row[];
-    } catch (error) {
-      throw toPostgresError(error, `meeting-brief ${name}`);
-    }
-  };
+  const q = fileQuerier(db, { sql: queries, schema, name: "meeting-brief" });
   return {
     async salesPeople() {
       return (await q("select-sales-personnel", [])).map((r) => ({
