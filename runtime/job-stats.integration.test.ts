@@ -1,7 +1,12 @@
-import { Counter } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { METRIC_NAMES } from "../connectors/metrics.js";
+import {
+  KafkaSinkMetrics,
+  KafkaSourceMetrics,
+} from "../connectors/kafka/metrics.js";
+import { MemoryLog } from "../connectors/memory/log.js";
+import { memorySink } from "../connectors/memory/sink.js";
+import { memorySource } from "../connectors/memory/source.js";
 import {
   createPostgresPool,
   type PostgresPool,
@@ -25,21 +30,30 @@ afterAll(async () => {
   await db?.end();
 });
 
-/** A job that counts 40 records in, 30 out, then waits to be stopped. */
+/**
+ * A job whose (Kafka-shaped) source counted 40 records in and whose sink 30 out, then waits to
+ * be stopped: the runtime exports the counters of what it is handed, as for real connectors.
+ */
 const job = defineJob({
   name: "stats-probe",
   config: z.object({}),
   async run(ctx) {
-    const labels = { connector: "memory", name: "probe" };
-    const c = (name: string) =>
-      new Counter({
-        name,
-        help: name,
-        labelNames: ["connector", "name"],
-        registers: [ctx.metrics],
-      });
-    c(METRIC_NAMES.recordsIn).inc(labels, 40);
-    c(METRIC_NAMES.recordsOut).inc(labels, 30);
+    const log = new MemoryLog();
+    log.createTopic("probe", { partitions: 1 });
+    const inMetrics = new KafkaSourceMetrics();
+    inMetrics.recordsIn = 40;
+    const outMetrics = new KafkaSinkMetrics();
+    outMetrics.recordsOut = 30;
+    ctx.addSource(
+      Object.assign(memorySource(log, { group: "g", topics: ["probe"] }), {
+        metrics: inMetrics,
+      }),
+    );
+    ctx.addSink(
+      Object.assign(memorySink(log, { topic: "probe" }), {
+        metrics: outMetrics,
+      }),
+    );
     ctx.ready();
     await new Promise<void>((resolve) =>
       ctx.signal.addEventListener("abort", () => resolve()),
