@@ -69,6 +69,25 @@ afterEach(() => {
   for (const e of emitters.splice(0)) e.removeAllListeners();
 });
 
+/** Runs `job` on an ephemeral port with its own signal emitter, logging to `logs`. */
+function serve(
+  job: Parameters<typeof runJob>[0],
+  logs: Lines = new Lines(),
+): ReturnType<typeof runJob> {
+  return runJob(job, {
+    env,
+    port: 0,
+    signals: signals(),
+    logDestination: logs,
+  });
+}
+
+/** Resolves when the job is told to stop: the body of a job that only waits. */
+const untilAborted = (signal: AbortSignal): Promise<void> =>
+  new Promise<void>((resolve) =>
+    signal.addEventListener("abort", () => resolve()),
+  );
+
 function events(n: number): MemoryLog {
   const log = new MemoryLog();
   log.createTopic("events", { partitions: 2 });
@@ -134,17 +153,10 @@ describe("runJob", () => {
         ctx.addSink(Object.assign(sink, { metrics: sinkMetrics }));
         ctx.trackCounters({ dedupe: [{ name: "ids", counters: dedupe }] });
         ctx.ready();
-        await new Promise<void>((resolve) =>
-          ctx.signal.addEventListener("abort", () => resolve()),
-        );
+        await untilAborted(ctx.signal);
       },
     });
-    const run = await runJob(job, {
-      env,
-      port: 0,
-      signals: signals(),
-      logDestination: new Lines(),
-    });
+    const run = await serve(job);
     const metrics = await (
       await fetch(`http://127.0.0.1:${run.port}/metrics`)
     ).text();
@@ -182,17 +194,10 @@ describe("runJob", () => {
         });
         ctx.addSource(source);
         ctx.ready();
-        await new Promise<void>((resolve) =>
-          ctx.signal.addEventListener("abort", () => resolve()),
-        );
+        await untilAborted(ctx.signal);
       },
     });
-    const run = await runJob(job, {
-      env,
-      port: 0,
-      signals: signals(),
-      logDestination: new Lines(),
-    });
+    const run = await serve(job);
     const r = await fetch(`http://127.0.0.1:${run.port}/readyz`);
     expect(r.status).toBe(200);
     expect(await run.shutdown()).toBe(0);
@@ -205,17 +210,10 @@ describe("runJob", () => {
       name: "never-ready",
       config: z.object({}),
       async run(ctx) {
-        await new Promise<void>((resolve) =>
-          ctx.signal.addEventListener("abort", () => resolve()),
-        );
+        await untilAborted(ctx.signal);
       },
     });
-    const run = await runJob(job, {
-      env,
-      port: 0,
-      signals: signals(),
-      logDestination: new Lines(),
-    });
+    const run = await serve(job);
     const r = await fetch(`http://127.0.0.1:${run.port}/readyz`);
     expect(r.status).toBe(503);
     expect(await r.json()).toEqual({
@@ -253,12 +251,7 @@ describe("runJob", () => {
       config: z.object({}),
       run: () => Promise.reject(new Error("boom")),
     });
-    const run = await runJob(job, {
-      env,
-      port: 0,
-      signals: signals(),
-      logDestination: out,
-    });
+    const run = await serve(job, out);
     expect(await run.exited).toBe(1);
     const failure = out.lines.find((l) => l["msg"] === "job failed");
     expect(failure).toMatchObject({ level: "fatal", job: "broken" });
