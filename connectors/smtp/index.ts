@@ -18,3 +18,5 @@ export type {
   SmtpSender,
 } from "./sender.js";
 export { classifySmtpError } from "./classify.js";
+export { smtpConfigSchema, smtpSenderOptions } from "./config.js";
+export type { SmtpConfig } from "./config.js";

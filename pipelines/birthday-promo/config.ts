@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { smtpConfigSchema } from "../../connectors/smtp/config.js";
 import { secret } from "../../runtime/config.js";
 
 const identifier = z
@@ -28,19 +29,10 @@ export const birthdayPromoConfig = z
     validDays: z.number().int().positive().default(7),
     /** WhatsApp template language (the approved `birthday_promo` template's). */
     language: z.string().min(2).default("id"),
-    smtp: z
-      .object({
-        host: z.string().min(1),
-        port: z.number().int().min(1).max(65535).default(587),
-        secure: z.boolean().optional(),
-        user: z.string().min(1).optional(),
-        password: secret().optional(),
-        from: z.string().min(3),
-        messageIdDomain: z.string().min(1).optional(),
-        concurrency: z.number().int().positive().default(4),
-        ratePerSec: z.number().positive().default(10),
-      })
-      .strict(),
+    smtp: smtpConfigSchema(secret(), {
+      concurrency: z.number().int().positive().default(4),
+      ratePerSec: z.number().positive().default(10),
+    }),
     whatsapp: z
       .object({
         baseUrl: z.url().default("https://graph.facebook.com"),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { smtpConfigSchema } from "../../connectors/smtp/config.js";
 import { secret } from "../../runtime/config.js";
 
 /** Lower-case identifiers PostgreSQL accepts unquoted. */
@@ -46,23 +47,10 @@ export const enrichmentConfig = z
   .strict();
 
 /** SMTP settings (`job.smtp`). */
-export const smtpConfig = z
-  .object({
-    host: z.string().min(1),
-    port: z.number().int().min(1).max(65535).default(587),
-    secure: z.boolean().optional(),
-    user: z.string().min(1).optional(),
-    password: secret().optional(),
-    from: z.string().min(3),
-    messageIdDomain: z.string().min(1).optional(),
-    ratePerSec: z.number().positive().optional(),
-    concurrency: z.number().int().positive().default(2),
-  })
-  .strict()
-  .refine((s) => (s.user === undefined) === (s.password === undefined), {
-    message: "smtp.user and smtp.password go together",
-    path: ["password"],
-  });
+export const smtpConfig = smtpConfigSchema(secret(), {
+  ratePerSec: z.number().positive().optional(),
+  concurrency: z.number().int().positive().default(2),
+});
 
 /** Settings every meeting-brief job shares. */
 export const common = {

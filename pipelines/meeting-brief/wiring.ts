@@ -23,7 +23,11 @@ import {
   type FiringStore,
   type ScheduleSource,
 } from "../../connectors/schedule/index.js";
-import { smtpSender, type SmtpSender } from "../../connectors/smtp/index.js";
+import {
+  smtpSender,
+  smtpSenderOptions,
+  type SmtpSender,
+} from "../../connectors/smtp/index.js";
 import { toSluiceError } from "../../operators/sluice-error.js";
 import type { Logger } from "../../runtime/log.js";
 import { GoogleCalendarClient } from "./calendar/client.js";
@@ -103,18 +107,7 @@ export function enrichmentClient(
 }
 
 export function briefSmtpSender(c: z.output<typeof smtpConfig>): SmtpSender {
-  return smtpSender({
-    host: c.host,
-    port: c.port,
-    from: c.from,
-    ...(c.secure === undefined ? {} : { secure: c.secure }),
-    ...(c.user !== undefined && c.password !== undefined
-      ? { auth: { user: c.user, pass: c.password } }
-      : {}),
-    ...(c.messageIdDomain === undefined
-      ? {}
-      : { messageIdDomain: c.messageIdDomain }),
-  });
+  return smtpSender(smtpSenderOptions(c));
 }
 
 /**

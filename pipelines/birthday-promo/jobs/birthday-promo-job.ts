@@ -6,6 +6,7 @@ import { postgresDeadLetters } from "../../../connectors/postgres/dead-letters.j
 import { createPostgresPool } from "../../../connectors/postgres/pool.js";
 import { postgresFiringStore } from "../../../connectors/schedule/postgres-store.js";
 import { scheduleSource } from "../../../connectors/schedule/source.js";
+import { smtpSenderOptions } from "../../../connectors/smtp/config.js";
 import { smtpSender } from "../../../connectors/smtp/sender.js";
 import { ConfigError } from "../../../runtime/config.js";
 import { defineJob } from "../../../runtime/job.js";
@@ -45,19 +46,7 @@ export default defineJob({
     ctx.onShutdown(() => db.end());
     await migrateAll(db, c.schema);
     const stores = postgresPromoStores(db, c.schema);
-    const smtp = smtpSender({
-      host: c.smtp.host,
-      port: c.smtp.port,
-      ...(c.smtp.secure !== undefined ? { secure: c.smtp.secure } : {}),
-      ...(c.smtp.user !== undefined && c.smtp.password !== undefined
-        ? { auth: { user: c.smtp.user, pass: c.smtp.password } }
-        : {}),
-      from: c.smtp.from,
-      ...(c.smtp.messageIdDomain !== undefined
-        ? { messageIdDomain: c.smtp.messageIdDomain }
-        : {}),
-      maxConnections: c.smtp.concurrency,
-    });
+    const smtp = smtpSender(smtpSenderOptions(c.smtp));
     ctx.onShutdown(() => smtp.close());
     const whatsapp = whatsAppClient({
       baseUrl: c.whatsapp.baseUrl,
