@@ -1,19 +1,18 @@
 import { filter, map, mergeMap, of, timer } from "rxjs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { isRecord } from "../operators/element.js";
 import { keyedProcess } from "../operators/keyed-process.js";
 import { valueState } from "../operators/keyed-state.js";
 import { memoryStateBackend } from "../operators/memory-state-backend.js";
 import { derive } from "../operators/record.js";
 import { statePartitionOf } from "../operators/state-backend.js";
-import { kafkaAdmin } from "../connectors/kafka/admin.js";
-import type { KafkaAdmin } from "../connectors/kafka/admin.js";
 import type { KafkaClientKind } from "../connectors/kafka/client.js";
 import { kafkaSink } from "../connectors/kafka/sink.js";
 import { kafkaSource } from "../connectors/kafka/source.js";
 import { uniqueName } from "../connectors/kafka/testing.js";
 import type { CheckpointStore } from "../connectors/checkpoint-store.js";
 import { requireServices } from "../stack/index.js";
+import { kafkaTestBed } from "../connectors/testing/kafka-test-bed.js";
 import { CheckpointCoordinator } from "./checkpoint.js";
 import type { CheckpointResult } from "./checkpoint.js";
 import { memoryCheckpointStore } from "./memory-checkpoint-store.js";
@@ -22,20 +21,9 @@ import { waitUntil } from "./testing/count-job.js";
 const KEYS = ["a", "b", "c", "d"];
 const PARTITIONS = 3;
 const COUNT = valueState<number>("count");
-let brokers: readonly string[] = [];
-let admin: KafkaAdmin;
-const topics: string[] = [];
-const groups: string[] = [];
-
-beforeAll(async () => {
-  brokers = (await requireServices(["kafka"])).kafkaBrokers;
-  admin = kafkaAdmin({ brokers });
-});
-afterAll(async () => {
-  await admin?.deleteGroups(groups).catch(() => undefined);
-  await admin?.deleteTopics(topics);
-  await admin?.close();
-});
+const kafka = kafkaTestBed(
+  async () => (await requireServices(["kafka"])).kafkaBrokers,
+);
 
 /** One incarnation of a keyed count over a Kafka topic, checkpointed by the coordinator. */
 function startCountJob(
@@ -46,7 +34,7 @@ function startCountJob(
 ) {
   const backend = memoryStateBackend();
   const source = kafkaSource<string>({
-    brokers,
+    brokers: kafka.brokers,
     client,
     group,
     topics: [topic],
@@ -135,13 +123,13 @@ for (const client of ["kafkajs", "confluent"] as const) {
   describe(`checkpoint coordinator over a Kafka source (${client})`, () => {
     it("a keyed count killed mid-stream resumes from its checkpoint, not the group's newer commit, with exact counts", async () => {
       const topic = uniqueName(`ckpt-${client}`);
-      topics.push(topic);
+      kafka.topics.push(topic);
       const group = uniqueName(`ckpt-${client}`);
-      groups.push(group);
-      await admin.createTopics([{ topic, partitions: PARTITIONS }]);
+      kafka.groups.push(group);
+      await kafka.admin.createTopics([{ topic, partitions: PARTITIONS }]);
       const reference = new Map<string, number>();
       const sink = kafkaSink<string>({
-        brokers,
+        brokers: kafka.brokers,
         client,
         topic,
         encode: (s) => Buffer.from(s, "utf8"),
@@ -154,7 +142,10 @@ for (const client of ["kafkajs", "confluent"] as const) {
       await sink.write(records);
       await sink.close();
       const high = new Map(
-        (await admin.topicOffsets(topic)).map((o) => [o.partition, o.high]),
+        (await kafka.admin.topicOffsets(topic)).map((o) => [
+          o.partition,
+          o.high,
+        ]),
       );
       const store = memoryCheckpointStore();
 

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { requireServices } from "../../stack/index.js";
+import { kafkaTestBed } from "../testing/kafka-test-bed.js";
 import type { Record } from "../../operators/record.js";
 import { waitFor } from "../testing/helpers.js";
-import { kafkaAdmin, type KafkaAdmin } from "./admin.js";
 import type { KafkaClientKind } from "./client.js";
 import { kafkaSink } from "./sink.js";
 import { kafkaSource } from "./source.js";
@@ -12,21 +12,9 @@ import { uniqueName } from "./testing.js";
 // the source has not emitted yet is not caught up, whichever driver fetched them.
 
 const RECORDS = 60;
-let brokers: readonly string[] = [];
-let admin: KafkaAdmin;
-const topics: string[] = [];
-const groups: string[] = [];
-
-beforeAll(async () => {
-  brokers = (await requireServices(["kafka"])).kafkaBrokers;
-  admin = kafkaAdmin({ brokers });
-});
-
-afterAll(async () => {
-  await admin?.deleteGroups(groups).catch(() => undefined);
-  await admin?.deleteTopics(topics);
-  await admin?.close();
-});
+const kafka = kafkaTestBed(
+  async () => (await requireServices(["kafka"])).kafkaBrokers,
+);
 
 describe.each<KafkaClientKind>(["kafkajs", "confluent"])(
   "KafkaSource.isCaughtUp (%s)",
@@ -34,10 +22,14 @@ describe.each<KafkaClientKind>(["kafkajs", "confluent"])(
     it("is false while a fetched backlog waits behind the in-flight cap, true once all of it is emitted", async () => {
       const topic = uniqueName(`caught-up-${client}`);
       const group = uniqueName("caught-up");
-      topics.push(topic);
-      groups.push(group);
-      await admin.createTopics([{ topic, partitions: 1 }]);
-      const sink = kafkaSink<Buffer>({ brokers, topic, encode: (b) => b });
+      kafka.topics.push(topic);
+      kafka.groups.push(group);
+      await kafka.admin.createTopics([{ topic, partitions: 1 }]);
+      const sink = kafkaSink<Buffer>({
+        brokers: kafka.brokers,
+        topic,
+        encode: (b) => b,
+      });
       try {
         await sink.write(
           Array.from({ length: RECORDS }, (_, i) => ({
@@ -52,7 +44,7 @@ describe.each<KafkaClientKind>(["kafkajs", "confluent"])(
         await sink.close();
       }
       const source = kafkaSource<Buffer>({
-        brokers,
+        brokers: kafka.brokers,
         group,
         topics: [topic],
         decode: (b) => b,

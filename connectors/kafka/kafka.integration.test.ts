@@ -1,12 +1,12 @@
 import { map } from "rxjs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { requireServices } from "../../stack/index.js";
+import { kafkaAdmin } from "./admin.js";
+import { kafkaTestBed } from "../testing/kafka-test-bed.js";
 import { derive } from "../../operators/record.js";
 import type { Record } from "../../operators/record.js";
 import { writeTo } from "../write-to.js";
 import { waitFor } from "../testing/helpers.js";
-import { kafkaAdmin } from "./admin.js";
-import type { KafkaAdmin } from "./admin.js";
 import { DEAD_LETTER_HEADERS } from "./errors.js";
 import { kafkaSink } from "./sink.js";
 import { kafkaSource } from "./source.js";
@@ -29,24 +29,14 @@ const decodeReading = (b: Buffer): Reading => {
   return v as Reading;
 };
 
-let brokers: readonly string[] = [];
-let admin: KafkaAdmin;
-const topics: string[] = [];
-
-beforeAll(async () => {
-  brokers = (await requireServices(["kafka"])).kafkaBrokers;
-  admin = kafkaAdmin({ brokers });
-});
-
-afterAll(async () => {
-  await admin?.deleteTopics(topics);
-  await admin?.close();
-});
+const kafka = kafkaTestBed(
+  async () => (await requireServices(["kafka"])).kafkaBrokers,
+);
 
 async function topic(prefix: string, partitions = 2): Promise<string> {
   const name = uniqueName(prefix);
-  topics.push(name);
-  await admin.createTopics([{ topic: name, partitions }]);
+  kafka.topics.push(name);
+  await kafka.admin.createTopics([{ topic: name, partitions }]);
   return name;
 }
 
@@ -66,7 +56,7 @@ for (const client of ["kafkajs", "confluent"] as const) {
   describe(`kafka (${client})`, () => {
     it("creates topics idempotently and reports a group's lag per partition", async () => {
       const t = await topic(`admin-${client}`, 3);
-      const own = kafkaAdmin({ brokers, client });
+      const own = kafkaAdmin({ brokers: kafka.brokers, client });
       try {
         await own.createTopics([
           { topic: t, partitions: 3, config: { "retention.ms": "3600000" } },
@@ -75,7 +65,7 @@ for (const client of ["kafkajs", "confluent"] as const) {
           0, 1, 2,
         ]);
         const sink = kafkaSink<string>({
-          brokers,
+          brokers: kafka.brokers,
           client,
           topic: t,
           encode: encodeText,
@@ -103,7 +93,7 @@ for (const client of ["kafkajs", "confluent"] as const) {
       const input = await topic(`dlq-in-${client}`);
       const dlq = await topic(`dlq-${client}`, 1);
       const sink = kafkaSink<string>({
-        brokers,
+        brokers: kafka.brokers,
         client,
         topic: input,
         encode: encodeText,
@@ -118,7 +108,7 @@ for (const client of ["kafkajs", "confluent"] as const) {
       await sink.close();
       const group = uniqueName("dlq-group");
       const source = kafkaSource<Reading>({
-        brokers,
+        brokers: kafka.brokers,
         client,
         group,
         topics: [input],
@@ -135,7 +125,7 @@ for (const client of ["kafkajs", "confluent"] as const) {
         );
         expect(c.received.map((r) => r.value.n).sort()).toEqual([1, 2, 4]);
         expect(source.metrics.decodeErrors).toBe(2);
-        const letters = await readTopic(brokers, client, dlq, 2);
+        const letters = await readTopic(kafka.brokers, client, dlq, 2);
         expect(letters.map((l) => l.value).sort()).toEqual(
           [JSON.stringify({ m: 3 }), "not json"].sort(),
         );
@@ -157,7 +147,7 @@ for (const client of ["kafkajs", "confluent"] as const) {
         await source.commit();
         await waitFor(() => source.inFlight === 0, 10_000, "nothing in flight");
         await source.commit();
-        const lag = await admin.lag(group, input);
+        const lag = await kafka.admin.lag(group, input);
         expect(lag.reduce((sum, l) => sum + l.lag, 0)).toBe(0);
       } finally {
         c.stop();
@@ -168,7 +158,7 @@ for (const client of ["kafkajs", "confluent"] as const) {
     it("skips undecodable bytes under the skip policy and counts them", async () => {
       const input = await topic(`skip-${client}`);
       const sink = kafkaSink<string>({
-        brokers,
+        brokers: kafka.brokers,
         client,
         topic: input,
         encode: encodeText,
@@ -179,7 +169,7 @@ for (const client of ["kafkajs", "confluent"] as const) {
       ]);
       await sink.close();
       const source = kafkaSource<Reading>({
-        brokers,
+        brokers: kafka.brokers,
         client,
         group: uniqueName("skip-group"),
         topics: [input],
@@ -203,7 +193,7 @@ for (const client of ["kafkajs", "confluent"] as const) {
     it("writes each key to one partition in order, with no duplicates from the idempotent producer", async () => {
       const t = await topic(`order-${client}`, 3);
       const sink = kafkaSink<string>({
-        brokers,
+        brokers: kafka.brokers,
         client,
         topic: t,
         encode: encodeText,
@@ -219,7 +209,7 @@ for (const client of ["kafkajs", "confluent"] as const) {
       await sink.flush();
       await sink.close();
       expect(sink.metrics.recordsOut).toBe(input.length);
-      const back = await readTopic(brokers, client, t, input.length);
+      const back = await readTopic(kafka.brokers, client, t, input.length);
       expect(back.length).toBe(input.length);
       const partitionOf = new Map<string, number>();
       const last = new Map<string, number>();
@@ -238,7 +228,7 @@ for (const client of ["kafkajs", "confluent"] as const) {
     it("takes a fetched batch larger than maxInFlight chunk by chunk when records settle at once: each record once, in offset order", async () => {
       const t = await topic(`chunks-${client}`, 1);
       const sink = kafkaSink<string>({
-        brokers,
+        brokers: kafka.brokers,
         client,
         topic: t,
         encode: encodeText,
@@ -252,7 +242,7 @@ for (const client of ["kafkajs", "confluent"] as const) {
       );
       await sink.close();
       const source = kafkaSource<Reading>({
-        brokers,
+        brokers: kafka.brokers,
         client,
         group: uniqueName("chunks-group"),
         topics: [t],
@@ -285,7 +275,7 @@ for (const client of ["kafkajs", "confluent"] as const) {
     it("resumes a restarted source in the same group from the commit", async () => {
       const t = await topic(`restart-${client}`);
       const sink = kafkaSink<string>({
-        brokers,
+        brokers: kafka.brokers,
         client,
         topic: t,
         encode: encodeText,
@@ -301,7 +291,7 @@ for (const client of ["kafkajs", "confluent"] as const) {
       await sink.write(batch(0, 20));
       const group = uniqueName("restart-group");
       const options = {
-        brokers,
+        brokers: kafka.brokers,
         client,
         group,
         topics: [t],
@@ -342,7 +332,7 @@ for (const client of ["kafkajs", "confluent"] as const) {
       const orders = await topic(`job-orders-${client}`);
       const totals = await topic(`job-totals-${client}`);
       const input = kafkaSink<string>({
-        brokers,
+        brokers: kafka.brokers,
         client,
         topic: orders,
         encode: encodeText,
@@ -356,7 +346,7 @@ for (const client of ["kafkajs", "confluent"] as const) {
       await input.close();
       // The README example, with unique topics.
       const source = kafkaSource<{ cents: number }>({
-        brokers,
+        brokers: kafka.brokers,
         client,
         group: uniqueName("billing"),
         topics: [orders],
@@ -365,7 +355,7 @@ for (const client of ["kafkajs", "confluent"] as const) {
         deadLetterTopic: `${orders}.dlq`,
       });
       const sink = kafkaSink<string>({
-        brokers,
+        brokers: kafka.brokers,
         client,
         topic: totals,
         encode: (s) => Buffer.from(s, "utf8"),
@@ -386,7 +376,7 @@ for (const client of ["kafkajs", "confluent"] as const) {
           30_000,
           "50 totals written and acked",
         );
-        const back = await readTopic(brokers, client, totals, 50);
+        const back = await readTopic(kafka.brokers, client, totals, 50);
         expect(back.map((r) => r.value).sort()).toEqual(
           Array.from({ length: 50 }, (_, i) => `${i} EUR`).sort(),
         );

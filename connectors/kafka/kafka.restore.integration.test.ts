@@ -1,30 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { CommitTrackerSnapshot } from "../../operators/commit-tracker.js";
 import { requireServices } from "../../stack/index.js";
+import { kafkaTestBed } from "../testing/kafka-test-bed.js";
 import { waitFor } from "../testing/helpers.js";
 import type { TopicPartition } from "../types.js";
-import { kafkaAdmin } from "./admin.js";
-import type { KafkaAdmin } from "./admin.js";
 import { kafkaSink } from "./sink.js";
 import { kafkaSource } from "./source.js";
 import type { KafkaSource } from "./source.js";
 import { uniqueName } from "./testing.js";
 
-let brokers: readonly string[] = [];
-let admin: KafkaAdmin;
-const topics: string[] = [];
-const groups: string[] = [];
-
-beforeAll(async () => {
-  brokers = (await requireServices(["kafka"])).kafkaBrokers;
-  admin = kafkaAdmin({ brokers });
-});
-
-afterAll(async () => {
-  await admin?.deleteGroups(groups).catch(() => undefined);
-  await admin?.deleteTopics(topics);
-  await admin?.close();
-});
+const kafka = kafkaTestBed(
+  async () => (await requireServices(["kafka"])).kafkaBrokers,
+);
 
 const utf8 = (b: Buffer): string => b.toString("utf8");
 
@@ -35,10 +22,10 @@ async function topicWith(
   partitions = 1,
 ): Promise<string> {
   const name = uniqueName(prefix);
-  topics.push(name);
-  await admin.createTopics([{ topic: name, partitions }]);
+  kafka.topics.push(name);
+  await kafka.admin.createTopics([{ topic: name, partitions }]);
   const sink = kafkaSink<string>({
-    brokers,
+    brokers: kafka.brokers,
     topic: name,
     encode: (s) => Buffer.from(s, "utf8"),
   });
@@ -55,7 +42,7 @@ async function topicWith(
 
 function group(prefix: string): string {
   const g = uniqueName(prefix);
-  groups.push(g);
+  kafka.groups.push(g);
   return g;
 }
 
@@ -66,7 +53,7 @@ for (const client of ["kafkajs", "confluent"] as const) {
     extra: { commitIntervalMs?: number } = {},
   ): KafkaSource<string> =>
     kafkaSource<string>({
-      brokers,
+      brokers: kafka.brokers,
       client,
       group: g,
       topics: [t],
@@ -152,7 +139,7 @@ for (const client of ["kafkajs", "confluent"] as const) {
         const t = await topicWith(`restore-${client}`, 20);
         const g = group(`restore-${client}`);
         await consumeAll(g, t, 20);
-        expect((await admin.lag(g, t))[0]!.committed).toBe(20);
+        expect((await kafka.admin.lag(g, t))[0]!.committed).toBe(20);
 
         const source = sourceFor(g, t);
         const r = restoring(source, (tp) => ({
@@ -210,7 +197,7 @@ for (const client of ["kafkajs", "confluent"] as const) {
           partitions,
           inFlight: source.inFlight,
           snapshot: source.snapshot(),
-          groupCommit: (await admin.lag(g, t))[0]!.committed,
+          groupCommit: (await kafka.admin.lag(g, t))[0]!.committed,
         });
       });
       let n = 0;
@@ -226,7 +213,7 @@ for (const client of ["kafkajs", "confluent"] as const) {
       expect(seen[0]!.inFlight).toBe(0);
       expect(seen[0]!.snapshot.map((s) => s.committed)).toEqual([10]);
       expect(seen[0]!.groupCommit).toBeUndefined();
-      expect((await admin.lag(g, t))[0]!.committed).toBe(10);
+      expect((await kafka.admin.lag(g, t))[0]!.committed).toBe(10);
     });
 
     it("runs beforeRelease on a revoke when a second member joins", async () => {
