@@ -11,6 +11,7 @@ import {
   type SendAtQueue,
 } from "../../connectors/fanout/index.js";
 import {
+  createPostgresPool,
   migratePostgres,
   postgresDeadLetters,
   type PostgresPool,
@@ -19,6 +20,7 @@ import {
   memoryFiringStore,
   migrateScheduleTables,
   postgresFiringStore,
+  scheduleSource,
   type Firing as ScheduledFiring,
   type FiringStore,
   type ScheduleSource,
@@ -28,7 +30,9 @@ import {
   smtpSenderOptions,
   type SmtpSender,
 } from "../../connectors/smtp/index.js";
-import { toSluiceError } from "../../operators/sluice-error.js";
+import { SluiceError, toSluiceError } from "../../operators/sluice-error.js";
+import { ConfigError } from "../../runtime/config.js";
+import type { JobContext } from "../../runtime/job.js";
 import type { Logger } from "../../runtime/log.js";
 import { GoogleCalendarClient } from "./calendar/client.js";
 import type { calendarConfig, enrichmentConfig, smtpConfig } from "./config.js";
@@ -142,6 +146,57 @@ export async function eachFiring(
     { defaultValue: undefined },
   );
   return failed;
+}
+
+/**
+ * The stores of a deployed meeting-brief job: a pool on the runtime's `postgres.url` (closed
+ * at shutdown), migrated, in the job's schema.
+ */
+export async function jobStores(
+  ctx: Pick<JobContext<unknown>, "runtime" | "onShutdown">,
+  c: { readonly schema: string; readonly queue: string },
+): Promise<BriefStores> {
+  if (ctx.runtime.postgres === undefined)
+    throw new ConfigError(["postgres.url must be set (or set DATABASE_URL)"]);
+  const db = createPostgresPool({
+    connectionString: ctx.runtime.postgres.url.reveal(),
+  });
+  ctx.onShutdown(() => db.end());
+  return postgresStores(db, c.schema, c.queue);
+}
+
+/**
+ * The loop of a scheduled meeting-brief job (prepare, retention): a schedule source on the
+ * job's cron and zone (latest missed firing caught up), marked ready, each firing through
+ * {@link eachFiring}. A `run-once` job with a failed firing throws, so it exits non-zero and
+ * the CronJob's retry runs the firing again.
+ */
+export async function runFirings(
+  ctx: Pick<JobContext<unknown>, "name" | "logger" | "addSource" | "ready">,
+  c: {
+    readonly cron: string;
+    readonly timeZone: string;
+    readonly mode: "run-once" | "continuous";
+  },
+  firings: FiringStore,
+  handle: (firing: ScheduledFiring) => Promise<void>,
+): Promise<void> {
+  const source = scheduleSource({
+    job: ctx.name,
+    cron: c.cron,
+    timeZone: c.timeZone,
+    store: firings,
+    mode: c.mode,
+    catchUp: { policy: "latest" },
+  });
+  ctx.addSource(withAsyncAssignments(source));
+  ctx.ready();
+  const failed = await eachFiring(source, ctx.logger, handle);
+  if (failed > 0 && c.mode === "run-once")
+    throw new SluiceError(
+      "PROCESS",
+      `${ctx.name}: ${failed} firing(s) failed (see the log); they run again on the next start`,
+    );
 }
 
 /**

@@ -1,17 +1,12 @@
 // `sluice run meeting-brief`: the 05:00 run (seed 001 steps 1-4).
-import { scheduleSource } from "../../../connectors/schedule/index.js";
-import { createPostgresPool } from "../../../connectors/postgres/index.js";
-import { ConfigError } from "../../../runtime/config.js";
 import { defineJob } from "../../../runtime/job.js";
-import { SluiceError } from "../../../operators/sluice-error.js";
 import { prepareJobConfig } from "../config.js";
 import { prepareBriefs } from "../prepare.js";
 import {
   calendarClient,
-  eachFiring,
   enrichmentClient,
-  postgresStores,
-  withAsyncAssignments,
+  jobStores,
+  runFirings,
 } from "../wiring.js";
 
 /**
@@ -32,22 +27,7 @@ export default defineJob({
   config: prepareJobConfig,
   async run(ctx) {
     const c = ctx.config;
-    if (ctx.runtime.postgres === undefined)
-      throw new ConfigError(["postgres.url must be set (or set DATABASE_URL)"]);
-    const db = createPostgresPool({
-      connectionString: ctx.runtime.postgres.url.reveal(),
-    });
-    ctx.onShutdown(() => db.end());
-    const stores = await postgresStores(db, c.schema, c.queue);
-    const source = scheduleSource({
-      job: ctx.name,
-      cron: c.cron,
-      timeZone: c.timeZone,
-      store: stores.firings,
-      mode: c.mode,
-      catchUp: { policy: "latest" },
-    });
-    ctx.addSource(withAsyncAssignments(source));
+    const stores = await jobStores(ctx, c);
     const deps = {
       job: ctx.name,
       repo: stores.repo,
@@ -62,18 +42,12 @@ export default defineJob({
       sendEmpty: c.sendEmpty,
       enrichConcurrency: c.enrichment.concurrency,
     };
-    ctx.ready();
-    const failed = await eachFiring(source, ctx.logger, async (firing) => {
+    await runFirings(ctx, c, stores.firings, async (firing) => {
       const summary = await prepareBriefs(
         { id: firing.id, scheduledMs: firing.scheduledAt },
         deps,
       );
       ctx.logger.info("briefs prepared", { firing: firing.id, ...summary });
     });
-    if (failed > 0 && c.mode === "run-once")
-      throw new SluiceError(
-        "PROCESS",
-        `${ctx.name}: ${failed} firing(s) failed (see the log); they run again on the next start`,
-      );
   },
 });

@@ -1,10 +1,8 @@
 // `sluice run meeting-brief-sender`: the 07:50 delivery (seed 001 step 5).
-import { createPostgresPool } from "../../../connectors/postgres/index.js";
-import { ConfigError } from "../../../runtime/config.js";
 import { defineJob } from "../../../runtime/job.js";
 import { senderJobConfig } from "../config.js";
 import { deliverBriefs } from "../deliver.js";
-import { briefSmtpSender, postgresStores } from "../wiring.js";
+import { briefSmtpSender, jobStores } from "../wiring.js";
 
 /**
  * Sends the queued briefs when they fall due (07:50 local), over SMTP, at most once per
@@ -24,13 +22,7 @@ export default defineJob({
   config: senderJobConfig,
   async run(ctx) {
     const c = ctx.config;
-    if (ctx.runtime.postgres === undefined)
-      throw new ConfigError(["postgres.url must be set (or set DATABASE_URL)"]);
-    const db = createPostgresPool({
-      connectionString: ctx.runtime.postgres.url.reveal(),
-    });
-    ctx.onShutdown(() => db.end());
-    const stores = await postgresStores(db, c.schema, c.queue);
+    const stores = await jobStores(ctx, c);
     const smtp = briefSmtpSender(c.smtp);
     ctx.onShutdown(() => smtp.close());
     await smtp.verify();
