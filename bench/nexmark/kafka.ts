@@ -212,6 +212,20 @@ export async function bareConfluentLoop(
   }
 }
 
+/**
+ * A record read from the Nexmark topic, without its key: the queries key what they need
+ * themselves and expect unkeyed input (as the in-memory source gives); the topic's key
+ * (auction or id) is for partitioning.
+ */
+export const unkeyed = (r: Record<NexmarkEvent>): Record<NexmarkEvent> => ({
+  key: undefined,
+  value: r.value,
+  timestamp: r.timestamp,
+  headers: r.headers,
+  origin: r.origin,
+  ack: r.ack,
+});
+
 /** What a Sluice run of a query over Kafka produced. */
 export interface KafkaQueryRun<R> extends RunTiming {
   readonly outputs: number;
@@ -256,18 +270,9 @@ export async function runKafkaQuery<R>(
     await lastValueFrom(
       source.records().pipe(
         take(o.events),
-        // The queries key what they need themselves and expect unkeyed input (as the
-        // in-memory source gives); the topic's key (auction or id) is for partitioning.
-        map((r): Record<NexmarkEvent> => {
+        map((r) => {
           t0 ??= process.hrtime.bigint();
-          return {
-            key: undefined,
-            value: r.value,
-            timestamp: r.timestamp,
-            headers: r.headers,
-            origin: r.origin,
-            ack: r.ack,
-          };
+          return unkeyed(r);
         }),
         query,
         tap((e) => {

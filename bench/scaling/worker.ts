@@ -11,8 +11,8 @@
 import { map, tap } from "rxjs";
 import { kafkaSource } from "../../connectors/kafka/index.js";
 import { isRecord } from "../../operators/element.js";
-import type { Record } from "../../operators/record.js";
 import { nexmarkCodec } from "../nexmark/avro.js";
+import { unkeyed } from "../nexmark/kafka.js";
 import type { NexmarkEvent } from "../nexmark/generator.js";
 import { windowedCount } from "../peers/windowed-count.js";
 
@@ -81,14 +81,7 @@ function main(config: WorkerConfig): void {
   const sub = source
     .records()
     .pipe(
-      map((r): Record<NexmarkEvent> => ({
-        key: undefined,
-        value: r.value,
-        timestamp: r.timestamp,
-        headers: r.headers,
-        origin: r.origin,
-        ack: r.ack,
-      })),
+      map(unkeyed),
       tap(() => {
         processed += 1;
         lastAt = performance.timeOrigin + performance.now();
