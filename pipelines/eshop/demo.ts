@@ -11,6 +11,7 @@ import {
   DEFAULT_GRACE,
   type RunningEshop,
 } from "./system.js";
+import { seededRandom } from "../reviews/random.js";
 import { memoryStores, type EshopStores } from "./stores.js";
 import { openEshopStack } from "./testing/stack-fixture.js";
 import { waitForStatus } from "./testing/saga.js";
@@ -35,18 +36,6 @@ export interface SagaRun {
   readonly paidIds: readonly number[];
   /** First checkout → last order final. */
   readonly elapsedMs: number;
-}
-
-/** A small deterministic PRNG (mulberry32), so a seed repeats a run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /**
@@ -74,7 +63,8 @@ export async function driveOrders(
   const api = eshop.api;
   if (api === undefined)
     throw new Error("driveOrders needs the e-shop started with its API");
-  const rnd = prng(o.seed);
+  // Seeded (mulberry32), so a seed repeats a run.
+  const rnd = seededRandom(o.seed);
   const finalIn = (m: ReadonlyMap<OrderStatus, number>): number =>
     FINAL.reduce((n, s) => n + (m.get(s) ?? 0), 0);
   const finalBefore = finalIn(await stores.views.countByStatus()); // a kept schema's old orders
