@@ -34,6 +34,31 @@ describe("sendAtSource", () => {
     sub.unsubscribe();
   });
 
+  it("an item turned into no records (retain(-1)) is completed, one fanned out waits for every part", async () => {
+    const clock = new ManualClock(T0);
+    const queue = memorySendAtQueue<string>();
+    await queue.enqueue([
+      { id: "none", dueAt: T0, payload: "filtered out" },
+      { id: "two", dueAt: T0, payload: "split in two" },
+    ]);
+    const source = sendAtSource(queue, { scheduler: clock, pollMs: 1_000 });
+    const two: Record<string>[] = [];
+    const sub = source.records().subscribe((r) => {
+      if (r.key === "none") r.ack.retain(-1);
+      else {
+        r.ack.retain(1);
+        r.ack.ack();
+        two.push(r);
+      }
+    });
+    await clock.advanceTo(T0 + 1_000);
+    expect(await queue.pending()).toBe(1);
+    two[0]?.ack.ack();
+    await clock.advanceTo(T0 + 2_000);
+    expect(await queue.pending()).toBe(0);
+    sub.unsubscribe();
+  });
+
   it("a nack releases the item, due again after retryDelayMs", async () => {
     const clock = new ManualClock(T0);
     const queue = memorySendAtQueue<string>();

@@ -7,7 +7,8 @@ import {
   type SchedulerLike,
   type Subscription,
 } from "rxjs";
-import type { AckHandle, Record } from "../../operators/record.js";
+import { countedAck } from "../../operators/internal/counted-ack.js";
+import type { Record } from "../../operators/record.js";
 import type { SluiceError } from "../../operators/sluice-error.js";
 import { toSluiceError } from "../../operators/sluice-error.js";
 import type { AssignmentEvent, Source } from "../types.js";
@@ -29,30 +30,6 @@ export interface SendAtSourceOptions {
   readonly retryDelayMs?: number;
   /** Clock. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
-}
-
-class ItemAck implements AckHandle {
-  private pending = 1;
-  private done = false;
-  constructor(private readonly onSettle: (error?: SluiceError) => void) {}
-  get settled(): boolean {
-    return this.done;
-  }
-  retain(count: number): void {
-    if (!this.done) this.pending += count;
-  }
-  ack(): void {
-    if (this.done) return;
-    if (--this.pending <= 0) {
-      this.done = true;
-      this.onSettle();
-    }
-  }
-  nack(error: SluiceError): void {
-    if (this.done) return;
-    this.done = true;
-    this.onSettle(error);
-  }
 }
 
 /**
@@ -133,7 +110,7 @@ export function sendAtSource<T>(
     const emit = (item: ClaimedItem<T>): void => {
       inFlight += 1;
       claimed += 1;
-      const ack = new ItemAck((error) => {
+      const onSettled = (error?: SluiceError): void => {
         const now = scheduler.now();
         const settle =
           error === undefined
@@ -147,7 +124,8 @@ export function sendAtSource<T>(
           .catch((e: unknown) =>
             subscriber.error(toSluiceError(e, "CONNECTION")),
           );
-      });
+      };
+      const ack = countedAck({ done: () => onSettled(), failed: onSettled });
       subscriber.next({
         key: item.id,
         value: item.payload,

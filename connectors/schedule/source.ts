@@ -9,7 +9,8 @@ import {
   type Subscriber,
   type Subscription,
 } from "rxjs";
-import type { AckHandle, Record } from "../../operators/record.js";
+import { countedAck } from "../../operators/internal/counted-ack.js";
+import type { Record } from "../../operators/record.js";
 import { SluiceError, toSluiceError } from "../../operators/sluice-error.js";
 import type { AssignmentEvent, Source } from "../types.js";
 import {
@@ -100,31 +101,6 @@ interface Pending {
   readonly instant: ScheduledInstant;
   readonly late: boolean;
   readonly live: boolean;
-}
-
-class FiringAck implements AckHandle {
-  private pending = 1;
-  private done = false;
-  constructor(private readonly onSettle: (error?: SluiceError) => void) {}
-  get settled(): boolean {
-    return this.done;
-  }
-  retain(count: number): void {
-    if (!this.done) this.pending += count;
-  }
-  ack(): void {
-    if (this.done) return;
-    this.pending -= 1;
-    if (this.pending <= 0) {
-      this.done = true;
-      this.onSettle();
-    }
-  }
-  nack(error: SluiceError): void {
-    if (this.done) return;
-    this.done = true;
-    this.onSettle(error);
-  }
 }
 
 /**
@@ -419,7 +395,7 @@ export class ScheduleSource implements Source<Firing> {
     };
     this.running += 1;
     this.stats.emitted += 1;
-    const ack = new FiringAck((error) => {
+    const onSettled = (error?: SluiceError): void => {
       this.serial(async () => {
         if (error === undefined)
           await this.o.store.finish(key, "done", this.scheduler.now());
@@ -436,7 +412,8 @@ export class ScheduleSource implements Source<Firing> {
         if (this.running === 0) for (const w of this.idleWaiters.splice(0)) w();
         await this.pump();
       });
-    });
+    };
+    const ack = countedAck({ done: () => onSettled(), failed: onSettled });
     this.sub?.next({
       key: key.job,
       value: firing,
