@@ -20,6 +20,7 @@ import { writeTo } from "../connectors/write-to.js";
 import { derive, record } from "../operators/record.js";
 import type { Record } from "../operators/record.js";
 import {
+  decodeBatches,
   Stopwatch,
   type RunTiming,
   type Suite,
@@ -129,13 +130,7 @@ export function kafkaConsumeSuite(o: KafkaBenchOptions): Suite {
         await consumer.subscribe({ topics: [topic], fromBeginning: true });
         await consumer.run({
           autoCommitInterval: 1_000,
-          eachBatch: ({ batch }) => {
-            for (const m of batch.messages) {
-              watch.tick();
-              if (m.value !== null) codec.decode(m.value);
-            }
-            return Promise.resolve();
-          },
+          eachBatch: decodeBatches(codec, watch),
         });
         return await watch.done;
       } finally {
@@ -172,13 +167,7 @@ export function kafkaConsumeSuite(o: KafkaBenchOptions): Suite {
       try {
         await consumer.subscribe({ topics: [topic] });
         await consumer.run({
-          eachBatch: ({ batch }) => {
-            for (const m of batch.messages) {
-              watch.tick();
-              if (m.value !== null) codec.decode(m.value);
-            }
-            return Promise.resolve();
-          },
+          eachBatch: decodeBatches(codec, watch),
         });
         return await watch.done;
       } finally {

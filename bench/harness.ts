@@ -55,6 +55,28 @@ export class Stopwatch {
   }
 }
 
+/**
+ * An `eachBatch` handler of the KafkaJS API (kafkajs and @confluentinc/kafka-javascript
+ * alike) for the bare-consumer baselines: decodes every value with `codec` and ticks `watch`
+ * once per message.
+ */
+export function decodeBatches(
+  codec: { decode(bytes: Buffer): unknown },
+  watch: Stopwatch,
+): (payload: {
+  readonly batch: {
+    readonly messages: readonly { readonly value: Buffer | null }[];
+  };
+}) => Promise<void> {
+  return ({ batch }) => {
+    for (const m of batch.messages) {
+      if (m.value !== null) codec.decode(m.value);
+      watch.tick();
+    }
+    return Promise.resolve();
+  };
+}
+
 /** A suite: workloads measured in the same process, reported as ratios to `baseline`. */
 export interface Suite {
   readonly name: string;

@@ -7,6 +7,7 @@ import type { KafkaClientKind } from "../../connectors/kafka/index.js";
 import { isRecord, isWatermark } from "../../operators/element.js";
 import type { Record } from "../../operators/record.js";
 import {
+  decodeBatches,
   Stopwatch,
   type RunTiming,
   type Suite,
@@ -151,13 +152,7 @@ export async function bareKafkajsLoop(
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
       autoCommitInterval: 1_000,
-      eachBatch: ({ batch }) => {
-        for (const m of batch.messages) {
-          if (m.value !== null) codec.decode(m.value);
-          watch.tick();
-        }
-        return Promise.resolve();
-      },
+      eachBatch: decodeBatches(codec, watch),
     });
     return await watch.done;
   } finally {
@@ -198,13 +193,7 @@ export async function bareConfluentLoop(
   try {
     await consumer.subscribe({ topics: [topic] });
     await consumer.run({
-      eachBatch: ({ batch }) => {
-        for (const m of batch.messages) {
-          if (m.value !== null) codec.decode(m.value);
-          watch.tick();
-        }
-        return Promise.resolve();
-      },
+      eachBatch: decodeBatches(codec, watch),
     });
     return await watch.done;
   } finally {
