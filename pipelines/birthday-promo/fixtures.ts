@@ -1,15 +1,5 @@
 import type { UserRow } from "./birthday.js";
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../../operators/internal/random.js";
 
 const NAMES = [
   "Ayu",
@@ -51,7 +41,7 @@ export interface UserFixtureOptions {
  * ```
  */
 export function generateUsers(options: UserFixtureOptions): UserRow[] {
-  const random = mulberry32(options.seed);
+  const random = seededRandom(options.seed);
   const md = options.day.slice(5);
   const share = options.birthdayShare ?? 0.1;
   const bad = options.badRowsEach ?? 3;

@@ -16,7 +16,7 @@ import { endpoints } from "../../stack/index.js";
 import { acceleratedScheduler } from "./clock.js";
 import { recordingDeadLetters } from "./dead-letters.js";
 import { deliverBriefs, type DeliverySummary } from "./deliver.js";
-import { seededRandom } from "./http.js";
+import { seededRandom } from "../../operators/internal/random.js";
 import { prepareBriefs } from "./prepare.js";
 import type { RunSummary } from "./repo.js";
 import { runRetention } from "./retention.js";

@@ -188,15 +188,3 @@ export async function callJsonRetrying(
     throw failed(r.status, r.body);
   return r;
 }
-
-/** A seeded PRNG (mulberry32) for simulators' failures and retry jitter, so runs repeat. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -5,6 +5,7 @@ import {
   type SMTPServerSession,
 } from "smtp-server";
 import type { LookupResult } from "../../fanout/sender.js";
+import { seededRandom } from "../../../operators/internal/random.js";
 
 /** One message the capture server accepted. */
 export interface CapturedMessage {
@@ -60,17 +61,6 @@ export interface SmtpCapture {
   close(): Promise<void>;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function parse(raw: string, session: SMTPServerSession): CapturedMessage {
   const split = raw.search(/\r?\n\r?\n/);
   const head = split < 0 ? raw : raw.slice(0, split);
@@ -115,7 +105,7 @@ export async function startSmtpCapture(
 ): Promise<SmtpCapture> {
   const messages: CapturedMessage[] = [];
   let failure: SmtpFailure = options.failure ?? { rate: 0 };
-  const random = mulberry32(options.seed ?? 1);
+  const random = seededRandom(options.seed ?? 1);
   let refused = 0;
   const waiters: { count: number; resolve: () => void }[] = [];
   const auth = options.auth;

@@ -10,6 +10,7 @@ import type {
   WhatsAppSendResponse,
   WhatsAppTemplateRequest,
 } from "./client.js";
+import { seededRandom } from "../../../operators/internal/random.js";
 
 /** Options of {@link startWhatsAppSimulator}. */
 export interface WhatsAppSimulatorOptions {
@@ -46,17 +47,6 @@ export interface WhatsAppSimulator {
   countByRecipient(): ReadonlyMap<string, number>;
   setFailureRate(rate: number): void;
   close(): Promise<void>;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function error(
@@ -99,7 +89,7 @@ export async function startWhatsAppSimulator(
   const phoneNumberId = options.phoneNumberId ?? "1000000001";
   const latencyMs = options.latencyMs ?? 0;
   let failureRate = options.failureRate ?? 0;
-  const random = mulberry32(options.seed ?? 1);
+  const random = seededRandom(options.seed ?? 1);
   const accepted: SimulatedMessage[] = [];
   let failed = 0;
   let seq = 0;

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { HttpApiError, seededRandom } from "../http.js";
+import { HttpApiError } from "../http.js";
+import { seededRandom } from "../../../operators/internal/random.js";
 import { GoogleCalendarClient } from "./client.js";
 import { startCalendarSimulator, type CalendarSimulator } from "./simulator.js";
 

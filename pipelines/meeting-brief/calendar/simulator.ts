@@ -7,7 +7,7 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { AddressInfo } from "node:net";
-import { seededRandom } from "../http.js";
+import { seededRandom } from "../../../operators/internal/random.js";
 import type {
   EventResource,
   EventsListResponse,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { HttpApiError } from "../http.js";
-import { seededRandom } from "../http.js";
+import { seededRandom } from "../../../operators/internal/random.js";
 import { EnrichmentClient } from "./client.js";
 import {
   simulatedPerson,

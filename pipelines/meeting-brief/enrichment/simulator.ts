@@ -3,7 +3,7 @@
 // every time; emails at `unknownDomains` (and local parts starting "nobody") are 404.
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { seededRandom } from "../http.js";
+import { seededRandom } from "../../../operators/internal/random.js";
 import type { ClearbitCombined, ClearbitErrorBody } from "./api.js";
 
 /** Options of {@link startEnrichmentSimulator}. */

@@ -13,7 +13,7 @@ import {
   type EnrichmentSimulator,
   type EnrichmentSimulatorOptions,
 } from "../enrichment/simulator.js";
-import { seededRandom } from "../http.js";
+import { seededRandom } from "../../../operators/internal/random.js";
 import type { BriefRepo } from "../repo.js";
 
 /** The zone of the test team (has a DST change, unlike UTC). */
