@@ -9,7 +9,7 @@ import type { PartitionLag } from "../../../connectors/kafka/index.js";
 /** The repository root: where bin/sluice.mjs and stack/setup.mjs live. */
 export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 
-/** Runs `node stack/setup.mjs --quiet` (topics, schemas, dist/); throws with its stderr on failure. */
+/** Runs `node stack/setup.mjs --quiet` (compiles dist/, which `sluice run` loads); throws with its stderr on failure. */
 export function setUpStack(): void {
   const setup = spawnSync(process.execPath, ["stack/setup.mjs", "--quiet"], {
     cwd: repoRoot,
