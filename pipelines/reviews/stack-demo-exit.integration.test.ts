@@ -1,19 +1,12 @@
-import { spawn, spawnSync } from "node:child_process";
-import { join } from "node:path";
+import { spawn } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
 import { requireServices } from "../../stack/index.js";
-
-const root = join(import.meta.dirname, "..", "..");
+import { repoRoot as root, setUpStack } from "./testing/sluice-process.js";
 
 beforeAll(async () => {
   await requireServices(["kafka", "cassandra", "postgres", "memcached"]);
   // The demo runs from dist/: build it as `npm test` does.
-  const setup = spawnSync(process.execPath, ["stack/setup.mjs", "--quiet"], {
-    cwd: root,
-    encoding: "utf8",
-  });
-  if (setup.status !== 0)
-    throw new Error(`node stack/setup.mjs failed:\n${setup.stderr}`);
+  setUpStack();
 }, 600_000);
 
 describe("sluice demo --stack local", () => {

@@ -11,6 +11,7 @@ import { kafkaSink, type KafkaAdmin } from "../../connectors/kafka/index.js";
 import { type PostgresPool } from "../../connectors/postgres/index.js";
 import { requireServices, type Endpoints } from "../../stack/index.js";
 import { uniqueName, waitFor } from "../../stack/smoke/wait.js";
+import { committedToEnd } from "./testing/sluice-process.js";
 import { FIXTURE_REVIEWS } from "./fixtures.js";
 import { reviewServiceClient } from "./services.js";
 import { stackRunNames } from "./stack-chain.js";
@@ -146,9 +147,7 @@ async function caughtUp(group: string, topic: string): Promise<void> {
     `${group} to commit the end of ${topic}`,
     async () => {
       const lag = await admin.lag(group, topic);
-      return lag.every((p) => p.committed !== undefined && p.lag === 0)
-        ? true
-        : undefined;
+      return committedToEnd(lag) ? true : undefined;
     },
     30_000,
     200,
