@@ -1,6 +1,5 @@
-import { from, lastValueFrom, toArray, type Subscription } from "rxjs";
+import { from, type Subscription } from "rxjs";
 import { afterEach, describe, expect, it } from "vitest";
-import { record, type Record } from "../../operators/record.js";
 import { smtpSender, type EmailMessage } from "../smtp/sender.js";
 import {
   startSmtpCapture,
@@ -11,24 +10,13 @@ import { collectDeadLetters } from "./dead-letters.js";
 import { deliverOnce, type Delivery } from "./deliver-once.js";
 import type { Sender } from "./sender.js";
 import { crashableLog, crashingSender, crashSwitch } from "./testing/crash.js";
+import {
+  deliverAll,
+  emailDeliveries,
+  TEST_FIRING,
+} from "./testing/deliveries.js";
 
 const N = 30;
-const FIRING = "promo@2026-11-21T17:01:00.000Z";
-const batch = (): Record<Delivery<EmailMessage>>[] =>
-  Array.from({ length: N }, (_, i) =>
-    record({
-      key: `u-${i}`,
-      value: {
-        key: { firingId: FIRING, recipient: `u-${i}`, action: "email" },
-        message: {
-          to: `u${i}@example.com`,
-          subject: "Happy birthday",
-          text: `promo ${i}`,
-        },
-      },
-      timestamp: 0,
-    }),
-  );
 
 let capture: SmtpCapture | undefined;
 afterEach(async () => {
@@ -46,7 +34,7 @@ async function crashedRun(
   const dead = collectDeadLetters<Delivery<EmailMessage>>();
   let sub: Subscription | undefined;
   await new Promise<void>((resolve) => {
-    sub = from(batch())
+    sub = from(emailDeliveries(N))
       .pipe(
         deliverOnce({
           log: crashableLog(log, crash),
@@ -83,32 +71,25 @@ describe("a crash in the middle of a send batch", () => {
     const before = capture.messages.length;
     expect(before).toBeGreaterThanOrEqual(10);
     expect(before).toBeLessThan(N);
-    const states = (await log.listFiring(FIRING)).map((e) => e.state);
+    const states = (await log.listFiring(TEST_FIRING)).map((e) => e.state);
     expect(states.filter((s) => s === "sending").length).toBeGreaterThan(0); // planned, sent, never confirmed
 
-    const dead = collectDeadLetters<Delivery<EmailMessage>>();
-    const reports = await lastValueFrom(
-      from(batch()).pipe(
-        deliverOnce({
-          log,
-          sender: smtp,
-          deadLetters: dead.sink,
-          concurrency: 4,
-        }),
-        toArray(),
-      ),
-    );
+    const { reports, dead } = await deliverAll(N, {
+      log,
+      sender: smtp,
+      concurrency: 4,
+    });
     const outcomes = reports.map((r) => r.value.outcome);
     expect(
       outcomes.filter((o) => o === "confirmed-by-lookup").length,
     ).toBeGreaterThan(0);
     expect(outcomes.length).toBe(N);
-    expect(dead.letters).toEqual([]);
+    expect(dead).toEqual([]);
     const perRecipient = capture.countByRecipient();
     expect(perRecipient.size).toBe(N);
     expect([...perRecipient.values()].every((n) => n === 1)).toBe(true);
     expect(
-      (await log.listFiring(FIRING)).every((e) => e.state === "sent"),
+      (await log.listFiring(TEST_FIRING)).every((e) => e.state === "sent"),
     ).toBe(true);
     await smtp.close();
   });
@@ -123,30 +104,21 @@ describe("a crash in the middle of a send batch", () => {
     const log = memoryActionLog();
     await crashedRun(log, smtp, 10);
 
-    const dead = collectDeadLetters<Delivery<EmailMessage>>();
-    const reports = await lastValueFrom(
-      from(batch()).pipe(
-        deliverOnce({
-          log,
-          sender: smtp,
-          deadLetters: dead.sink,
-          concurrency: 4,
-        }),
-        toArray(),
-      ),
-    );
+    const { reports, dead } = await deliverAll(N, {
+      log,
+      sender: smtp,
+      concurrency: 4,
+    });
     const perRecipient = capture.countByRecipient();
     expect([...perRecipient.values()].every((n) => n === 1)).toBe(true);
-    expect(dead.letters.length).toBeGreaterThan(0);
-    expect(
-      dead.letters.every((d) => /never confirmed/.test(d.reason.message)),
-    ).toBe(true);
-    // every recipient is accounted for: delivered (now or before) or dead-lettered with a reason
-    expect(reports.length + dead.letters.length).toBe(N);
-    const rows = await log.listFiring(FIRING);
-    expect(rows.filter((e) => e.state === "unknown").length).toBe(
-      dead.letters.length,
+    expect(dead.length).toBeGreaterThan(0);
+    expect(dead.every((d) => /never confirmed/.test(d.reason.message))).toBe(
+      true,
     );
+    // every recipient is accounted for: delivered (now or before) or dead-lettered with a reason
+    expect(reports.length + dead.length).toBe(N);
+    const rows = await log.listFiring(TEST_FIRING);
+    expect(rows.filter((e) => e.state === "unknown").length).toBe(dead.length);
     expect(rows.filter((e) => e.state === "sent").length).toBe(reports.length);
     await smtp.close();
   });

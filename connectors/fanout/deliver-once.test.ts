@@ -1,6 +1,4 @@
-import { from, lastValueFrom, toArray } from "rxjs";
 import { afterEach, describe, expect, it } from "vitest";
-import { record, type Record } from "../../operators/record.js";
 import { SluiceError } from "../../operators/sluice-error.js";
 import type { EmailMessage } from "../smtp/sender.js";
 import { smtpSender } from "../smtp/sender.js";
@@ -8,33 +6,10 @@ import {
   startSmtpCapture,
   type SmtpCapture,
 } from "../smtp/testing/smtp-capture.js";
-import { memoryActionLog, type ActionKey } from "./action-log.js";
-import { collectDeadLetters } from "./dead-letters.js";
-import { deliverOnce, type Delivery } from "./deliver-once.js";
+import { memoryActionLog } from "./action-log.js";
 import type { Sender } from "./sender.js";
 import { UnknownOutcomeError } from "./sender.js";
-
-const FIRING = "promo@2026-11-21T17:01:00.000Z";
-const key = (i: number): ActionKey => ({
-  firingId: FIRING,
-  recipient: `u-${i}`,
-  action: "email",
-});
-const deliveries = (n: number): Record<Delivery<EmailMessage>>[] =>
-  Array.from({ length: n }, (_, i) =>
-    record({
-      key: `u-${i}`,
-      value: {
-        key: key(i),
-        message: {
-          to: `u${i}@example.com`,
-          subject: "Happy birthday",
-          text: `hi ${i}`,
-        },
-      },
-      timestamp: 0,
-    }),
-  );
+import { deliverAll, testKey as key } from "./testing/deliveries.js";
 
 let capture: SmtpCapture | undefined;
 afterEach(async () => {
@@ -51,19 +26,12 @@ describe("deliverOnce", () => {
       from: "promo@example.com",
     });
     const log = memoryActionLog();
-    const dead = collectDeadLetters<Delivery<EmailMessage>>();
-    const run = () =>
-      lastValueFrom(
-        from(deliveries(5)).pipe(
-          deliverOnce({
-            log,
-            sender: smtp,
-            deadLetters: dead.sink,
-            concurrency: 2,
-          }),
-          toArray(),
-        ),
-      );
+    const dead: unknown[] = [];
+    const run = async () => {
+      const r = await deliverAll(5, { log, sender: smtp, concurrency: 2 });
+      dead.push(...r.dead);
+      return r.reports;
+    };
     const first = await run();
     expect(first.map((r) => r.value.outcome)).toEqual(Array(5).fill("sent"));
     const second = await run();
@@ -72,7 +40,7 @@ describe("deliverOnce", () => {
     );
     expect(capture.messages).toHaveLength(5);
     expect([...capture.countByMessageId().values()]).toEqual([1, 1, 1, 1, 1]);
-    expect(dead.letters).toEqual([]);
+    expect(dead).toEqual([]);
     await smtp.close();
   });
 
@@ -84,24 +52,14 @@ describe("deliverOnce", () => {
       from: "promo@example.com",
     });
     const log = memoryActionLog();
-    const dead = collectDeadLetters<Delivery<EmailMessage>>();
-    const out = await lastValueFrom(
-      from(deliveries(2)).pipe(
-        deliverOnce({
-          log,
-          sender: smtp,
-          deadLetters: dead.sink,
-          retry: { baseDelayMs: 1 },
-        }),
-        toArray(),
-      ),
-    );
+    const { reports: out, dead } = await deliverAll(2, {
+      log,
+      sender: smtp,
+      retry: { baseDelayMs: 1 },
+    });
     expect(out).toEqual([]);
-    expect(dead.letters.map((d) => d.reason.code)).toEqual([
-      "PROCESS",
-      "PROCESS",
-    ]);
-    expect(dead.letters[0]!.reason.message).toMatch(/550/);
+    expect(dead.map((d) => d.reason.code)).toEqual(["PROCESS", "PROCESS"]);
+    expect(dead[0]!.reason.message).toMatch(/550/);
     expect((await log.get(key(0)))?.state).toBe("failed");
     await smtp.close();
   });
@@ -119,15 +77,9 @@ describe("deliverOnce", () => {
         return Promise.resolve({});
       },
     };
-    const dead = collectDeadLetters<Delivery<EmailMessage>>();
-    await lastValueFrom(
-      from(deliveries(1)).pipe(
-        deliverOnce({ log, sender, deadLetters: dead.sink }),
-        toArray(),
-      ),
-    );
+    const { dead } = await deliverAll(1, { log, sender });
     expect(sends).toBe(0);
-    expect(dead.letters[0]?.reason.message).toMatch(/never confirmed/);
+    expect(dead[0]?.reason.message).toMatch(/never confirmed/);
     expect((await log.get(key(0)))?.state).toBe("unknown");
   });
 
@@ -142,21 +94,14 @@ describe("deliverOnce", () => {
         return Promise.reject(new UnknownOutcomeError("timed out after DATA"));
       },
     };
-    const dead = collectDeadLetters<Delivery<EmailMessage>>();
-    await lastValueFrom(
-      from(deliveries(1)).pipe(
-        deliverOnce({
-          log,
-          sender,
-          deadLetters: dead.sink,
-          retry: { maxAttempts: 5, baseDelayMs: 1 },
-        }),
-        toArray(),
-      ),
-    );
+    const { dead } = await deliverAll(1, {
+      log,
+      sender,
+      retry: { maxAttempts: 5, baseDelayMs: 1 },
+    });
     expect(sends).toBe(1);
     expect((await log.get(key(0)))?.state).toBe("unknown");
-    expect(dead.letters).toHaveLength(1);
+    expect(dead).toHaveLength(1);
   });
 
   it("resends an unconfirmed attempt to a provider that is idempotent by key", async () => {
@@ -172,13 +117,7 @@ describe("deliverOnce", () => {
         return Promise.resolve({ providerId: "p-1" });
       },
     };
-    const dead = collectDeadLetters<Delivery<EmailMessage>>();
-    const out = await lastValueFrom(
-      from(deliveries(1)).pipe(
-        deliverOnce({ log, sender, deadLetters: dead.sink }),
-        toArray(),
-      ),
-    );
+    const { reports: out } = await deliverAll(1, { log, sender });
     expect(seen).toEqual(["u-0"]);
     expect(out[0]?.value.outcome).toBe("sent");
   });
@@ -200,18 +139,11 @@ describe("deliverOnce", () => {
           : Promise.resolve({ providerId: "ok" });
       },
     };
-    const dead = collectDeadLetters<Delivery<EmailMessage>>();
-    const out = await lastValueFrom(
-      from(deliveries(1)).pipe(
-        deliverOnce({
-          log,
-          sender,
-          deadLetters: dead.sink,
-          retry: { maxAttempts: 5, baseDelayMs: 1 },
-        }),
-        toArray(),
-      ),
-    );
+    const { reports: out } = await deliverAll(1, {
+      log,
+      sender,
+      retry: { maxAttempts: 5, baseDelayMs: 1 },
+    });
     expect(calls).toBe(3);
     expect(out[0]?.value.outcome).toBe("sent");
     expect((await log.get(key(0)))?.attempts).toBe(1);
@@ -231,13 +163,7 @@ describe("deliverOnce", () => {
       },
       lookup: () => Promise.resolve({ found: "not-sent" }),
     };
-    const dead = collectDeadLetters<Delivery<EmailMessage>>();
-    const out = await lastValueFrom(
-      from(deliveries(1)).pipe(
-        deliverOnce({ log, sender, deadLetters: dead.sink }),
-        toArray(),
-      ),
-    );
+    const { reports: out } = await deliverAll(1, { log, sender });
     expect(out.map((r) => r.value.outcome)).toEqual(["sent"]);
     expect(sends).toBe(1);
     expect((await log.get(key(0)))?.attempts).toBe(2);
