@@ -45,6 +45,25 @@ const event = (
   attendees: [{ email: "x@acme.example" }],
 });
 
+/** Sales person "A" with an email and tokens; resolves with the id. */
+const addRep = (repo: BriefRepo, expiresMs = T0): Promise<number> =>
+  repo.addSalesPerson({
+    name: "A",
+    email: "a@sales.example",
+    accessToken: "t",
+    refreshToken: "r",
+    expiresMs,
+  });
+
+/** Ids of `id`'s events starting in [from, to). */
+const eventIds = async (
+  repo: BriefRepo,
+  id: number,
+  from: number,
+  to: number,
+): Promise<string[]> =>
+  (await repo.eventsStartingBetween(id, from, to)).map((e) => e.eventId);
+
 /** Runs the conformance suite against a fresh repo from `make` for each test. */
 export function describeBriefRepo(
   name: string,
@@ -79,13 +98,7 @@ export function describeBriefRepo(
 
     it("applies event changes with their sync token: full replaces, incremental merges, an older copy never wins", async () => {
       const repo = await make();
-      const id = await repo.addSalesPerson({
-        name: "A",
-        email: "a@sales.example",
-        accessToken: "t",
-        refreshToken: "r",
-        expiresMs: T0,
-      });
+      const id = await addRep(repo);
       expect(await repo.syncToken(id)).toBeUndefined();
       await repo.applyEventChanges({
         salesPersonId: id,
@@ -118,22 +131,12 @@ export function describeBriefRepo(
         deletes: [],
         nextSyncToken: "s3",
       });
-      expect(
-        (await repo.eventsStartingBetween(id, T0, T0 + 10)).map(
-          (e) => e.eventId,
-        ),
-      ).toEqual(["e4"]);
+      expect(await eventIds(repo, id, T0, T0 + 10)).toEqual(["e4"]);
     });
 
     it("returns events starting in [from, to) only", async () => {
       const repo = await make();
-      const id = await repo.addSalesPerson({
-        name: "A",
-        email: "a@sales.example",
-        accessToken: "t",
-        refreshToken: "r",
-        expiresMs: T0,
-      });
+      const id = await addRep(repo);
       await repo.applyEventChanges({
         salesPersonId: id,
         full: true,
@@ -145,11 +148,7 @@ export function describeBriefRepo(
         deletes: [],
         nextSyncToken: "s",
       });
-      expect(
-        (await repo.eventsStartingBetween(id, T0, T0 + 1_000)).map(
-          (e) => e.eventId,
-        ),
-      ).toEqual(["at"]);
+      expect(await eventIds(repo, id, T0, T0 + 1_000)).toEqual(["at"]);
     });
 
     it("upserts participants by email and companies by domain", async () => {
@@ -197,13 +196,7 @@ export function describeBriefRepo(
         person("fresh@new.example", "new.example"),
         now,
       );
-      const id = await repo.addSalesPerson({
-        name: "A",
-        email: "a@sales.example",
-        accessToken: "t",
-        refreshToken: "r",
-        expiresMs: now,
-      });
+      const id = await addRep(repo, now);
       const endsAt = (ms: number) => ({
         ...event(id, `ends-${ms}`, ms - 1_800_000),
         endMs: ms,
