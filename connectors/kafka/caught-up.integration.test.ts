@@ -55,6 +55,7 @@ describe.each<KafkaClientKind>(["kafkajs", "confluent"])(
       });
       const tp = { topic, partition: 0 };
       expect(source.isCaughtUp(tp)).toBeUndefined(); // not owned yet
+      expect(source.lag()).toEqual([]);
       const held: Record<Buffer>[] = [];
       let received = 0;
       const sub = source.records().subscribe((r) => {
@@ -66,6 +67,10 @@ describe.each<KafkaClientKind>(["kafkajs", "confluent"])(
         await waitFor(() => held.length >= 10, 30_000, "the first records");
         expect(held.length).toBeLessThan(RECORDS);
         expect(source.isCaughtUp(tp)).toBe(false);
+        // sluice_consumer_lag: what the source has not emitted of what it has fetched.
+        const behind = source.lag().find((l) => l.partition === 0)?.lag ?? 0;
+        expect(behind).toBeGreaterThan(0);
+        expect(behind).toBeLessThanOrEqual(RECORDS - held.length);
         await waitFor(
           () => {
             for (const r of held.splice(0)) r.ack.ack();
@@ -75,6 +80,7 @@ describe.each<KafkaClientKind>(["kafkajs", "confluent"])(
           "the source to emit the rest",
         );
         expect(received).toBe(RECORDS);
+        expect(source.lag()).toEqual([{ topic, partition: 0, lag: 0 }]);
       } finally {
         sub.unsubscribe();
         await source.close();
