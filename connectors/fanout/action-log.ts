@@ -145,6 +145,26 @@ export function keyDigest(key: ActionKey): string {
     .slice(0, 32);
 }
 
+/** The row `plan` inserts for a key not seen before (both logs build it the same way). */
+export function plannedEntry(
+  key: ActionKey,
+  provider: string,
+  atMs: number,
+): ActionEntry {
+  return {
+    ...key,
+    key: idempotencyKey(key),
+    provider,
+    state: "planned",
+    attempts: 0,
+    providerId: undefined,
+    reason: undefined,
+    plannedAt: atMs,
+    updatedAt: atMs,
+    leaseUntil: undefined,
+  };
+}
+
 /** Derives the plan status from an existing row. */
 export function planStatusOf(entry: ActionEntry, atMs: number): PlanStatus {
   switch (entry.state) {
@@ -202,18 +222,7 @@ export function memoryActionLog(): ActionLog {
     const k = idempotencyKey(key);
     const e = rows.get(k);
     if (e !== undefined) return { status: planStatusOf(e, atMs), entry: e };
-    const entry: ActionEntry = {
-      ...key,
-      key: k,
-      provider,
-      state: "planned",
-      attempts: 0,
-      providerId: undefined,
-      reason: undefined,
-      plannedAt: atMs,
-      updatedAt: atMs,
-      leaseUntil: undefined,
-    };
+    const entry = plannedEntry(key, provider, atMs);
     rows.set(k, entry);
     return { status: "new", entry };
   };

@@ -6,6 +6,7 @@ import { sqlDirectory } from "../postgres/sql.js";
 import { SluiceError } from "../../operators/sluice-error.js";
 import {
   idempotencyKey,
+  plannedEntry,
   planStatusOf,
   type ActionEntry,
   type ActionLog,
@@ -128,18 +129,7 @@ export function postgresActionLog(
       if (r.inserted) {
         byKey.set(r.key, {
           status: "new",
-          entry: {
-            ...k,
-            key: r.key,
-            provider,
-            state: "planned",
-            attempts: 0,
-            providerId: undefined,
-            reason: undefined,
-            plannedAt: atMs,
-            updatedAt: atMs,
-            leaseUntil: undefined,
-          },
+          entry: plannedEntry(k, provider, atMs),
         });
       } else {
         const entry = actionEntry(r);
