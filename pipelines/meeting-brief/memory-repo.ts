@@ -1,4 +1,4 @@
-import type { BriefRepo, RunSummary } from "./repo.js";
+import { storedParticipant, type BriefRepo, type RunSummary } from "./repo.js";
 import type {
   Company,
   Participant,
@@ -101,17 +101,7 @@ export function memoryBriefRepo(): BriefRepo {
         id = nextParticipant++;
         participantIds.set(p.email, id);
       }
-      const row: Participant = {
-        id,
-        email: p.email,
-        firstName: p.firstName,
-        lastName: p.lastName,
-        avatar: p.avatar,
-        title: p.title,
-        linkedinUrl: p.linkedinUrl,
-        company,
-        updatedMs: nowMs,
-      };
+      const row = storedParticipant(id, p, company, nowMs);
       participants.set(p.email, row);
       return Promise.resolve(row);
     },

@@ -6,7 +6,7 @@ import {
   type PostgresPool,
 } from "../../connectors/postgres/index.js";
 import { fileQuerier } from "../../connectors/postgres/file-querier.js";
-import type { BriefRepo, RunSummary } from "./repo.js";
+import { storedParticipant, type BriefRepo, type RunSummary } from "./repo.js";
 import type { Company, Participant, StoredEvent } from "./types.js";
 
 /** Default schema of the meeting-brief tables. */
@@ -180,17 +180,12 @@ export function postgresBriefRepo(
             company?.id ?? null,
             nowMs,
           ]);
-          return {
-            id: Number((r.rows[0] as Row)["id"]),
-            email: p.email,
-            firstName: p.firstName,
-            lastName: p.lastName,
-            avatar: p.avatar,
-            title: p.title,
-            linkedinUrl: p.linkedinUrl,
+          return storedParticipant(
+            Number((r.rows[0] as Row)["id"]),
+            p,
             company,
-            updatedMs: nowMs,
-          };
+            nowMs,
+          );
         },
       );
     },

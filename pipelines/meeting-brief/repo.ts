@@ -1,10 +1,31 @@
 import type {
+  Company,
   EnrichedPerson,
   Firing,
   Participant,
   SalesPerson,
   StoredEvent,
 } from "./types.js";
+
+/** The participant a repo stores for `p`: its row id, its stored company, enriched at `nowMs`. */
+export function storedParticipant(
+  id: number,
+  p: EnrichedPerson,
+  company: Company | null,
+  nowMs: number,
+): Participant {
+  return {
+    id,
+    email: p.email,
+    firstName: p.firstName,
+    lastName: p.lastName,
+    avatar: p.avatar,
+    title: p.title,
+    linkedinUrl: p.linkedinUrl,
+    company,
+    updatedMs: nowMs,
+  };
+}
 
 /** What one run of the 05:00 job did, stored with its firing. */
 export interface RunSummary {
