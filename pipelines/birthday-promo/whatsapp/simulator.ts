@@ -1,10 +1,5 @@
-import {
-  createServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { startLocalHttpServer } from "../../../connectors/internal/local-http-server.js";
 import type {
   WhatsAppErrorBody,
   WhatsAppSendResponse,
@@ -167,15 +162,13 @@ export async function startWhatsAppSimulator(
       .writeHead(200, { "content-type": "application/json" })
       .end(JSON.stringify(ok));
   };
-  const server: Server = createServer((req, res) => {
+  const server = await startLocalHttpServer((req, res) => {
     handle(req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500).end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl: server.baseUrl,
     phoneNumberId,
     accessToken,
     accepted,
@@ -191,10 +184,6 @@ export async function startWhatsAppSimulator(
     setFailureRate(rate) {
       failureRate = rate;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => server.close(),
   };
 }

@@ -1,12 +1,8 @@
 // A local stand-in for Google Calendar v3 events.list and the OAuth 2.0 token endpoint, on
 // 127.0.0.1, with configurable latency and failure rate, expiring access tokens (401) and
 // sync tokens that can be invalidated (410 fullSyncRequired), for the demo and the tests.
-import {
-  createServer,
-  type IncomingMessage,
-  type ServerResponse,
-} from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { startLocalHttpServer } from "../../../connectors/internal/local-http-server.js";
 import { seededRandom } from "../../../operators/internal/random.js";
 import type {
   EventResource,
@@ -340,7 +336,7 @@ export async function startCalendarSimulator(
     });
   };
 
-  const server = createServer((req, res) => {
+  const server = await startLocalHttpServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
@@ -376,8 +372,7 @@ export async function startCalendarSimulator(
         );
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const origin = server.baseUrl;
 
   const put = (
     email: string,
@@ -429,10 +424,6 @@ export async function startCalendarSimulator(
     setFailureRate(rate) {
       failureRate = rate;
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((e) => (e === undefined ? resolve() : reject(e)));
-      }),
+    close: () => server.close(),
   };
 }

@@ -1,8 +1,8 @@
 // A local stand-in for the Clearbit-Combined-shaped enrichment API (see api.ts) on 127.0.0.1,
 // with configurable latency and failure rate. People are made up from the email, the same
 // every time; emails at `unknownDomains` (and local parts starting "nobody") are 404.
-import { createServer, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { ServerResponse } from "node:http";
+import { startLocalHttpServer } from "../../../connectors/internal/local-http-server.js";
 import { seededRandom } from "../../../operators/internal/random.js";
 import type { ClearbitCombined, ClearbitErrorBody } from "./api.js";
 
@@ -147,7 +147,7 @@ export async function startEnrichmentSimulator(
   const err = (type: string, message: string): ClearbitErrorBody => ({
     error: { type, message },
   });
-  const server = createServer((req, res) => {
+  const server = await startLocalHttpServer((req, res) => {
     req.resume();
     req.on("end", () => {
       stats.calls++;
@@ -187,20 +187,14 @@ export async function startEnrichmentSimulator(
       send(res, 200, simulatedPerson(email));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as AddressInfo).port;
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl: server.baseUrl,
     apiKey,
     lookups,
     stats,
     setFailureRate(rate) {
       failureRate = rate;
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((e) => (e === undefined ? resolve() : reject(e)));
-      }),
+    close: () => server.close(),
   };
 }
