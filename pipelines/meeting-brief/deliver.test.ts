@@ -12,6 +12,7 @@ import {
 import {
   startSmtpCapture,
   type SmtpCapture,
+  type SmtpCaptureOptions,
 } from "../../connectors/smtp/testing/smtp-capture.js";
 import { acceleratedScheduler } from "./clock.js";
 import { memoryDeadLetters } from "./dead-letters.js";
@@ -28,6 +29,18 @@ const LEASE = 10 * 60_000; // one real second at 600×
 let world: World | undefined;
 let capture: SmtpCapture | undefined;
 let smtp: SmtpSender | undefined;
+/** A capture server and an SMTP sender to it, both closed after the test. */
+async function startSmtp(
+  options?: SmtpCaptureOptions,
+): Promise<{ capture: SmtpCapture; smtp: SmtpSender }> {
+  const c = (capture = await startSmtpCapture(options));
+  const s = (smtp = smtpSender({
+    host: c.host,
+    port: c.port,
+    from: "briefs@sales.example",
+  }));
+  return { capture: c, smtp: s };
+}
 afterEach(async () => {
   await smtp?.close();
   await capture?.close();
@@ -81,12 +94,7 @@ const run = (
 describe("deliverBriefs", () => {
   it("sends nothing before 07:50, then one email per sales person over SMTP", async () => {
     const { queue } = await prepared();
-    capture = await startSmtpCapture();
-    smtp = smtpSender({
-      host: capture.host,
-      port: capture.port,
-      from: "briefs@sales.example",
-    });
+    const { capture, smtp } = await startSmtp();
     const deadLetters = memoryDeadLetters();
     const scheduler = acceleratedScheduler(AT_0750 - 5 * 60_000, 600);
     const r = run({
@@ -113,12 +121,7 @@ describe("deliverBriefs", () => {
 
   it("a crash in the middle of a send batch and a rerun: every sales person gets exactly one email", async () => {
     const { queue } = await prepared(5);
-    capture = await startSmtpCapture();
-    smtp = smtpSender({
-      host: capture.host,
-      port: capture.port,
-      from: "briefs@sales.example",
-    });
+    const { capture, smtp } = await startSmtp();
     const log = memoryActionLog();
     const deadLetters = memoryDeadLetters();
     // The first worker dies after SMTP accepted its third email, before it could confirm it.
@@ -165,14 +168,9 @@ describe("deliverBriefs", () => {
 
   it("with SMTP refusing 20% of messages (451), every brief is delivered or dead-lettered with a reason", async () => {
     const { queue } = await prepared(8);
-    capture = await startSmtpCapture({
+    const { capture, smtp } = await startSmtp({
       failure: { rate: 0.2, code: 451 },
       seed: 4,
-    });
-    smtp = smtpSender({
-      host: capture.host,
-      port: capture.port,
-      from: "briefs@sales.example",
     });
     const deadLetters = memoryDeadLetters();
     const summary = await run({
@@ -193,12 +191,7 @@ describe("deliverBriefs", () => {
 
   it("a rerun after everything was sent sends nothing", async () => {
     const { queue, firing } = await prepared(2);
-    capture = await startSmtpCapture();
-    smtp = smtpSender({
-      host: capture.host,
-      port: capture.port,
-      from: "briefs@sales.example",
-    });
+    const { capture, smtp } = await startSmtp();
     const log = memoryActionLog();
     await run({
       queue,
