@@ -5,36 +5,21 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DateTime } from "luxon";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createPostgresPool,
-  type PostgresPool,
-} from "../../connectors/postgres/index.js";
+import { afterAll, describe, expect, it } from "vitest";
 import { startSmtpCapture } from "../../connectors/smtp/testing/smtp-capture.js";
 import { runJob } from "../../runtime/lifecycle.js";
 import { isJobDefinition } from "../../runtime/job.js";
-import { requireServices } from "../../stack/index.js";
 import { startCalendarSimulator } from "./calendar/simulator.js";
 import { startEnrichmentSimulator } from "./enrichment/simulator.js";
 import { entry } from "./entry.js";
 import { postgresBriefRepo } from "./postgres-repo.js";
 import { postgresStores } from "./wiring.js";
+import { postgresFixture } from "./testing/postgres-fixture.js";
 
-const schema = `mb_jobs_${Date.now().toString(36)}_${process.pid}`;
-let db: PostgresPool;
-let databaseUrl: string;
+const pg = postgresFixture("mb_jobs");
+const schema = pg.freshSchema();
 const dir = mkdtempSync(join(tmpdir(), "meeting-brief-jobs-"));
-
-beforeAll(async () => {
-  const env = await requireServices(["postgres"]);
-  databaseUrl = env.databaseUrl;
-  db = createPostgresPool({ connectionString: databaseUrl });
-});
-afterAll(async () => {
-  await db.pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await db.end();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function load(name: string) {
   const mod = (await entry.jobs![name]!()) as { default: unknown };
@@ -53,7 +38,7 @@ async function runOnce(
   let log = "";
   const run = await runJob(await load(name), {
     configFile: file,
-    env: { ...env, DATABASE_URL: databaseUrl, SLUICE_HTTP_PORT: "0" },
+    env: { ...env, DATABASE_URL: pg.databaseUrl, SLUICE_HTTP_PORT: "0" },
     logDestination: { write: (s: string) => ((log += s), true) },
     signals: { on: () => undefined, off: () => undefined },
     jobStatsIntervalMs: 0,
@@ -73,8 +58,8 @@ describe("meeting-brief jobs (run-once) on PostgreSQL and SMTP", () => {
       auth: { user: "briefs", pass: "smtp-password-xyz" },
     });
     try {
-      const stores = await postgresStores(db, schema, "meeting-brief");
-      const repo = postgresBriefRepo(db, schema);
+      const stores = await postgresStores(pg.db, schema, "meeting-brief");
+      const repo = postgresBriefRepo(pg.db, schema);
       const tokens: string[] = [];
       for (const who of ["ana", "ben"]) {
         const email = `${who}@sales.example`;
@@ -129,7 +114,7 @@ describe("meeting-brief jobs (run-once) on PostgreSQL and SMTP", () => {
         /^Your meetings for .*: 1 meeting, 1 participant$/,
       );
 
-      await db.pool.query(
+      await pg.db.pool.query(
         `UPDATE "${schema}".participants SET updated_at = now() - interval '31 days'`,
       );
       const retention = await runOnce(

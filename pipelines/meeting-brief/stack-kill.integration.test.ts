@@ -2,37 +2,23 @@
 // every sales person gets exactly one email (PostgreSQL action log and queue, real SMTP).
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createPostgresPool,
-  type PostgresPool,
-} from "../../connectors/postgres/index.js";
+import { describe, expect, it } from "vitest";
 import { smtpSender } from "../../connectors/smtp/index.js";
 import { startSmtpCapture } from "../../connectors/smtp/testing/smtp-capture.js";
-import { requireServices } from "../../stack/index.js";
 import { acceleratedScheduler } from "./clock.js";
 import { recordingDeadLetters } from "./dead-letters.js";
 import { deliverBriefs } from "./deliver.js";
 import { prepareBriefs } from "./prepare.js";
 import { fiveAm, meeting, startWorld, TEAM_ZONE } from "./testing/world.js";
 import { postgresStores } from "./wiring.js";
+import { postgresFixture } from "./testing/postgres-fixture.js";
 
-const schema = `mb_kill_${Date.now().toString(36)}_${process.pid}`;
-let db: PostgresPool;
-let databaseUrl: string;
-
-beforeAll(async () => {
-  databaseUrl = (await requireServices(["postgres"])).databaseUrl;
-  db = createPostgresPool({ connectionString: databaseUrl });
-});
-afterAll(async () => {
-  await db.pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await db.end();
-});
+const pg = postgresFixture("mb_kill");
+const schema = pg.freshSchema();
 
 describe("meeting-brief sender killed mid-batch", () => {
   it("SIGKILL after some sends, restart: every sales person gets exactly one email", async () => {
-    const stores = await postgresStores(db, schema, "meeting-brief");
+    const stores = await postgresStores(pg.db, schema, "meeting-brief");
     const day = "2026-11-23";
     const world = await startWorld(stores.repo, {
       startMs: fiveAm(day),
@@ -77,7 +63,7 @@ describe("meeting-brief sender killed mid-batch", () => {
         {
           env: {
             ...process.env,
-            DATABASE_URL: databaseUrl,
+            DATABASE_URL: pg.databaseUrl,
             MB_SCHEMA: schema,
             MB_SMTP_PORT: String(capture.port),
             MB_START_MS: String(at0750),

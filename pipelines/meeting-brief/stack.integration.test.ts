@@ -1,16 +1,11 @@
 // meeting-brief end to end on the real stack: PostgreSQL for every store (the pipeline's
 // tables, action log, send-at queue, firing records, dead letters) and real SMTP to an
 // in-process capture server.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createPostgresPool,
-  type PostgresPool,
-} from "../../connectors/postgres/index.js";
+import { describe, expect, it } from "vitest";
 import type { EmailMessage } from "../../connectors/smtp/index.js";
 import { smtpSender } from "../../connectors/smtp/index.js";
 import type { Sender } from "../../connectors/fanout/index.js";
 import { startSmtpCapture } from "../../connectors/smtp/testing/smtp-capture.js";
-import { requireServices } from "../../stack/index.js";
 import { acceleratedScheduler } from "./clock.js";
 import { recordingDeadLetters } from "./dead-letters.js";
 import { runScenario } from "./demo.js";
@@ -18,31 +13,14 @@ import { deliverBriefs } from "./deliver.js";
 import { prepareBriefs } from "./prepare.js";
 import { fiveAm, meeting, startWorld, TEAM_ZONE } from "./testing/world.js";
 import { postgresStores } from "./wiring.js";
+import { postgresFixture } from "./testing/postgres-fixture.js";
 
-const run = `mb_it_${Date.now().toString(36)}_${process.pid}`;
-let db: PostgresPool;
-let n = 0;
-const schemas: string[] = [];
-const freshSchema = (): string => {
-  const s = `${run}_${++n}`;
-  schemas.push(s);
-  return s;
-};
-
-beforeAll(async () => {
-  const env = await requireServices(["postgres"]);
-  db = createPostgresPool({ connectionString: env.databaseUrl });
-});
-afterAll(async () => {
-  for (const s of schemas)
-    await db.pool.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
-  await db.end();
-});
+const pg = postgresFixture("mb_it");
 
 describe("meeting-brief on PostgreSQL and SMTP", () => {
   it("two mornings with simulators and SMTP failing 20%: everything delivered or dead-lettered, incremental second sync, retention", async () => {
-    const schema = freshSchema();
-    const stores = await postgresStores(db, schema, "meeting-brief");
+    const schema = pg.freshSchema();
+    const stores = await postgresStores(pg.db, schema, "meeting-brief");
     const r = await runScenario(stores, {
       people: 3,
       seed: 21,
@@ -60,11 +38,11 @@ describe("meeting-brief on PostgreSQL and SMTP", () => {
       );
     expect(r.emails).toBe(d1!.delivered.sent + d2!.delivered.sent);
     // what the stores say, read back from PostgreSQL
-    const sent = await db.pool.query(
+    const sent = await pg.db.pool.query(
       `SELECT count(*)::int AS n FROM "${schema}".action_log WHERE state = 'sent'`,
     );
     expect((sent.rows[0] as { n: number }).n).toBe(r.emails);
-    const dl = await db.pool.query(
+    const dl = await pg.db.pool.query(
       `SELECT record_key, reason FROM "${schema}".dead_letters ORDER BY record_key`,
     );
     // one row per (job, stage, key): a participant failing on both mornings is one row
@@ -73,14 +51,14 @@ describe("meeting-brief on PostgreSQL and SMTP", () => {
     expect(
       dl.rows.some((x: { reason: string }) => /no valid email/.test(x.reason)),
     ).toBe(true);
-    const runs = await db.pool.query(
+    const runs = await pg.db.pool.query(
       `SELECT firing_id, summary FROM "${schema}".brief_runs ORDER BY firing_id`,
     );
     expect(runs.rows.map((x: { firing_id: string }) => x.firing_id)).toEqual(
       r.mornings.map((m) => m.firingId),
     );
     expect(r.retention.participants).toBeGreaterThan(0);
-    const left = await db.pool.query(
+    const left = await pg.db.pool.query(
       `SELECT count(*)::int AS n FROM "${schema}".participants`,
     );
     // day 1's participants are 30 days old at the retention and go; day 2's are 29 and stay
@@ -90,8 +68,8 @@ describe("meeting-brief on PostgreSQL and SMTP", () => {
   });
 
   it("a crash in the middle of a send batch and a rerun: every sales person gets exactly one email", async () => {
-    const schema = freshSchema();
-    const stores = await postgresStores(db, schema, "meeting-brief");
+    const schema = pg.freshSchema();
+    const stores = await postgresStores(pg.db, schema, "meeting-brief");
     const deadLetters = recordingDeadLetters(stores.deadLetters);
     const day = "2026-11-23";
     const world = await startWorld(stores.repo, {
