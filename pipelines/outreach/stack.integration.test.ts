@@ -280,8 +280,15 @@ describe("outreach on Kafka and PostgreSQL", () => {
       expect(await again.exited).toBe(0);
       expect(outreach.sent).toBe(300);
     } finally {
-      expect(await sender.shutdown("test done")).toBe(0);
-      expect(await results.shutdown("test done")).toBe(0);
+      // On a failed stop, show why: the jobs' warnings and errors.
+      const trouble = (): string =>
+        logs
+          .join("")
+          .split("\n")
+          .filter((l) => /"level":"(warn|error|fatal)"/i.test(l))
+          .join("\n");
+      expect(await sender.shutdown("test done"), trouble()).toBe(0);
+      expect(await results.shutdown("test done"), trouble()).toBe(0);
       await resultsSink.close();
       await Promise.all([bar.close(), icee.close(), outreach.close()]);
       const admin = kafkaTransport(env.kafkaBrokers, topics);
