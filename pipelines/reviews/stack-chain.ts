@@ -4,10 +4,16 @@ import { join } from "node:path";
 import { createCassandraClient } from "../../connectors/cassandra/index.js";
 import { kafkaAdmin, kafkaSink } from "../../connectors/kafka/index.js";
 import { createPostgresPool } from "../../connectors/postgres/index.js";
+import { registerConnectorMetrics } from "../../connectors/metrics.js";
+import { migrateJobStats, startJobStats } from "../../runtime/job-stats.js";
+import { Registry } from "prom-client";
 import type { ReviewsChainOptions, ReviewsChainReport } from "./chain.js";
 import { generateCatalog } from "./catalog.js";
 import { ChainObserver, corruptEvent, submitReviews } from "./chain-parts.js";
 import { TasteModel } from "./recommend.js";
+
+/** Where the runtime's job stats go by default (`postgres.schema`), which the Pipelines dashboard reads. */
+const JOB_STATS_SCHEMA = "sluice";
 import { reviewServiceClient } from "./services.js";
 import {
   localWiring,
@@ -165,6 +171,57 @@ export async function runReviewsChainOnStack(
       topK: 5,
       mirror: model,
       onOutput: (v) => seen.observe(v),
+    });
+    // The Pipelines dashboard's data: both jobs' counters into `sluice.job_stats`, as
+    // `sluice run` writes them, under an instance named after this run. The rows stay after
+    // the run (they are the dashboard's history, like a real job's).
+    const statsInstance = `demo-${runId}`;
+    await migrateJobStats(postgres, JOB_STATS_SCHEMA);
+    const jobStats = [
+      {
+        job: "reviews-enrichment",
+        source: enrichment.source,
+        counters: {
+          dedupe: [
+            {
+              name: "reviews-enrichment",
+              counters: enrichment.counters.dedupe,
+            },
+          ],
+          deadLetters: enrichment.counters.badRecords.map((counters, i) => ({
+            name: `stage-${i}`,
+            counters,
+          })),
+        },
+      },
+      {
+        job: "reviews-recommendation",
+        source: recommendation.source,
+        counters: {},
+      },
+    ].map(({ job, source, counters }) => {
+      const registry = new Registry();
+      registerConnectorMetrics(registry, {
+        kafkaSources: [
+          {
+            name: source.name,
+            metrics: source.metrics,
+            lag: () => source.lag(),
+          },
+        ],
+        ...counters,
+      });
+      return startJobStats({
+        db: postgres,
+        schema: JOB_STATS_SCHEMA,
+        job,
+        instance: statsInstance,
+        registry,
+        intervalMs: 2_000,
+      });
+    });
+    w.onShutdown(async () => {
+      await Promise.all(jobStats.map((j) => j.stop()));
     });
     let failure: unknown;
     for (const job of [enrichment.done, recommendation.done, relay.done])

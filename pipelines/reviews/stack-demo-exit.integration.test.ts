@@ -1,10 +1,13 @@
 import { spawn } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
-import { requireServices } from "../../stack/index.js";
+import { requireServices, type Endpoints } from "../../stack/index.js";
+import { createPostgresPool } from "../../connectors/postgres/index.js";
 import { repoRoot as root, setUpStack } from "./testing/sluice-process.js";
 
+let env: Endpoints;
+
 beforeAll(async () => {
-  await requireServices(["kafka", "cassandra", "postgres", "memcached"]);
+  env = await requireServices(["kafka", "cassandra", "postgres", "memcached"]);
   // The demo runs from dist/: build it as `npm test` does.
   setUpStack();
 }, 600_000);
@@ -33,5 +36,26 @@ describe("sluice demo --stack local", () => {
     });
     expect(code, out.slice(-2000)).toBe(0);
     expect(out).toContain("every offset committed on both jobs: yes");
+    // Both jobs' counters went to sluice.job_stats for the Pipelines dashboard.
+    const runId = /^run (\S+):/m.exec(out)?.[1];
+    expect(runId, out.slice(-2000)).toBeDefined();
+    const db = createPostgresPool({ connectionString: env.databaseUrl });
+    try {
+      const rows = await db.pool.query<{ job: string; records_in: string }>(
+        `SELECT job, max(records_in) AS records_in FROM sluice.job_stats WHERE instance = $1 GROUP BY job ORDER BY job`,
+        [`demo-${runId!}`],
+      );
+      expect(rows.rows.map((r) => r.job)).toEqual([
+        "reviews-enrichment",
+        "reviews-recommendation",
+      ]);
+      for (const r of rows.rows)
+        expect(Number(r.records_in), r.job).toBeGreaterThan(0);
+    } finally {
+      await db.pool.query("DELETE FROM sluice.job_stats WHERE instance = $1", [
+        `demo-${runId!}`,
+      ]);
+      await db.end();
+    }
   }, 120_000);
 });
