@@ -5,7 +5,11 @@ import { DedupeCounters } from "../operators/dedupe.js";
 import { CassandraMetrics } from "./cassandra/metrics.js";
 import { KafkaSinkMetrics, KafkaSourceMetrics } from "./kafka/metrics.js";
 import { MemcachedMetrics } from "./memcached/metrics.js";
-import { METRIC_NAMES, registerConnectorMetrics } from "./metrics.js";
+import {
+  METRIC_NAMES,
+  exportConnectors,
+  registerConnectorMetrics,
+} from "./metrics.js";
 import { PostgresMetrics } from "./postgres/metrics.js";
 
 describe("registerConnectorMetrics", () => {
@@ -86,5 +90,34 @@ describe("registerConnectorMetrics", () => {
     registerConnectorMetrics(registry, {});
     const text = await registry.metrics();
     expect(text).not.toMatch(/^sluice_records_in_total\{/m);
+  });
+});
+
+describe("exportConnectors", () => {
+  it("exports what it is handed after registration, by metrics class, with the source's lag", async () => {
+    const registry = new Registry();
+    const exported = exportConnectors(registry);
+    const inMetrics = new KafkaSourceMetrics();
+    inMetrics.recordsIn = 5;
+    exported.source({
+      name: "src",
+      metrics: inMetrics,
+      lag: () => [{ topic: "t", partition: 0, lag: 9 }],
+    } as { name: string });
+    exported.source({ name: "plain" }); // no Kafka metrics: ignored
+    const pg = new PostgresMetrics();
+    pg.rowsWritten = 3;
+    exported.sink({ name: "rows", metrics: pg } as { name: string });
+    const text = await registry.metrics();
+    expect(text).toContain(
+      'sluice_records_in_total{connector="kafka",name="src"} 5',
+    );
+    expect(text).toContain(
+      'sluice_consumer_lag{name="src",topic="t",partition="0"} 9',
+    );
+    expect(text).toContain(
+      'sluice_records_out_total{connector="postgres",name="rows"} 3',
+    );
+    expect(text).not.toContain('name="plain"');
   });
 });

@@ -2,10 +2,10 @@ import { Counter, Gauge } from "prom-client";
 import type { Registry } from "prom-client";
 import type { BadRecordCounters } from "../operators/dead-letter.js";
 import type { DedupeCounters } from "../operators/dedupe.js";
-import type { CassandraMetrics } from "./cassandra/metrics.js";
-import type { KafkaSinkMetrics, KafkaSourceMetrics } from "./kafka/metrics.js";
+import { CassandraMetrics } from "./cassandra/metrics.js";
+import { KafkaSinkMetrics, KafkaSourceMetrics } from "./kafka/metrics.js";
 import type { MemcachedMetrics } from "./memcached/metrics.js";
-import type { PostgresMetrics } from "./postgres/metrics.js";
+import { PostgresMetrics } from "./postgres/metrics.js";
 
 /** One Kafka partition's lag: records between the consumer's position and the log end. */
 export interface PartitionLagSample {
@@ -272,4 +272,86 @@ export function registerConnectorMetrics(
       }
     },
   });
+}
+
+/** What {@link exportConnectors} returns: hand it sources, sinks and counters as they appear. */
+export interface ConnectorExports {
+  /** Exports a Kafka source's counters and lag (other sources are ignored). */
+  source(source: { readonly name: string }): void;
+  /** Exports a Kafka, PostgreSQL or Cassandra sink's counters (others are ignored). */
+  sink(sink: { readonly name: string }): void;
+  /** Exports operator counters: dedupe outcomes and bad records. */
+  counters(c: {
+    readonly dedupe?: readonly {
+      readonly name: string;
+      readonly counters: DedupeCounters;
+    }[];
+    readonly deadLetters?: readonly {
+      readonly name: string;
+      readonly counters: BadRecordCounters;
+    }[];
+  }): void;
+}
+
+/**
+ * Registers the `sluice_*` collectors on `registry` once and exports whatever connectors are
+ * handed to it later, recognised by their metrics class (the runtime's addSource/addSink and
+ * one-process demos use the same path).
+ *
+ * @example
+ * ```ts
+ * const exports = exportConnectors(registry);
+ * exports.source(kafkaSource(options)); // sluice_records_in_total, sluice_consumer_lag
+ * ```
+ */
+export function exportConnectors(registry: Registry): ConnectorExports {
+  const kafkaSources: {
+    name: string;
+    metrics: KafkaSourceMetrics;
+    lag: () => readonly PartitionLagSample[];
+  }[] = [];
+  const kafkaSinks: { name: string; metrics: KafkaSinkMetrics }[] = [];
+  const postgres: { name: string; metrics: PostgresMetrics }[] = [];
+  const cassandra: { name: string; metrics: CassandraMetrics }[] = [];
+  const dedupe: { name: string; counters: DedupeCounters }[] = [];
+  const deadLetters: { name: string; counters: BadRecordCounters }[] = [];
+  // The collectors read these lists at scrape time, so later pushes are exported too.
+  registerConnectorMetrics(registry, {
+    kafkaSources,
+    kafkaSinks,
+    postgres,
+    cassandra,
+    dedupe,
+    deadLetters,
+  });
+  const metricsOf = (o: object): unknown =>
+    (o as { metrics?: unknown }).metrics;
+  return {
+    source(source) {
+      const m = metricsOf(source);
+      if (!(m instanceof KafkaSourceMetrics)) return;
+      const lag: unknown = (source as { lag?: unknown }).lag;
+      kafkaSources.push({
+        name: source.name,
+        metrics: m,
+        lag:
+          typeof lag === "function"
+            ? () => (lag as () => readonly PartitionLagSample[]).call(source)
+            : () => [],
+      });
+    },
+    sink(sink) {
+      const m = metricsOf(sink);
+      if (m instanceof KafkaSinkMetrics)
+        kafkaSinks.push({ name: sink.name, metrics: m });
+      else if (m instanceof PostgresMetrics)
+        postgres.push({ name: sink.name, metrics: m });
+      else if (m instanceof CassandraMetrics)
+        cassandra.push({ name: sink.name, metrics: m });
+    },
+    counters(c) {
+      dedupe.push(...(c.dedupe ?? []));
+      deadLetters.push(...(c.deadLetters ?? []));
+    },
+  };
 }

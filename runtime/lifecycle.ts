@@ -4,18 +4,7 @@ import { SluiceError, toSluiceError } from "../operators/sluice-error.js";
 import type { CheckpointStore } from "../connectors/checkpoint-store.js";
 import type { Sink, Source } from "../connectors/types.js";
 import { CheckpointCoordinator } from "./checkpoint.js";
-import {
-  registerConnectorMetrics,
-  type PartitionLagSample,
-} from "../connectors/metrics.js";
-import {
-  KafkaSinkMetrics,
-  KafkaSourceMetrics,
-} from "../connectors/kafka/metrics.js";
-import { PostgresMetrics } from "../connectors/postgres/metrics.js";
-import { CassandraMetrics } from "../connectors/cassandra/metrics.js";
-import type { BadRecordCounters } from "../operators/dead-letter.js";
-import type { DedupeCounters } from "../operators/dedupe.js";
+import { exportConnectors } from "../connectors/metrics.js";
 import { ConfigError, loadConfig, redact } from "./config.js";
 import type { RuntimeConfig } from "./config.js";
 import { startHttpServer } from "./http.js";
@@ -193,20 +182,7 @@ export async function runJob(
   logger.info("starting", { config: redact(runtime) });
 
   const registry = new Registry();
-  // Filled by addSource/addSink/trackCounters; the collectors read them at scrape time.
-  const exported = {
-    kafkaSources: [] as {
-      name: string;
-      metrics: KafkaSourceMetrics;
-      lag: () => readonly PartitionLagSample[];
-    }[],
-    kafkaSinks: [] as { name: string; metrics: KafkaSinkMetrics }[],
-    postgres: [] as { name: string; metrics: PostgresMetrics }[],
-    cassandra: [] as { name: string; metrics: CassandraMetrics }[],
-    dedupe: [] as { name: string; counters: DedupeCounters }[],
-    deadLetters: [] as { name: string; counters: BadRecordCounters }[],
-  };
-  registerConnectorMetrics(registry, exported);
+  const exported = exportConnectors(registry);
   registry.setDefaultLabels({ job: job.name });
   collectDefaultMetrics({ register: registry });
 
@@ -304,34 +280,17 @@ export async function runJob(
           (event.type === "assigned" ? 1 : -1) * event.partitions.length;
       });
       sources.push(entry);
-      const m: unknown = (source as { metrics?: unknown }).metrics;
-      const lag: unknown = (source as { lag?: unknown }).lag;
-      if (m instanceof KafkaSourceMetrics)
-        exported.kafkaSources.push({
-          name: source.name,
-          metrics: m,
-          lag:
-            typeof lag === "function"
-              ? () => (lag as () => readonly PartitionLagSample[]).call(source)
-              : () => [],
-        });
+      exported.source(source);
       coordinator?.start();
       return source;
     },
     addSink<S extends Sink<unknown>>(sink: S): S {
       sinks.push(sink);
-      const m: unknown = (sink as { metrics?: unknown }).metrics;
-      if (m instanceof KafkaSinkMetrics)
-        exported.kafkaSinks.push({ name: sink.name, metrics: m });
-      else if (m instanceof PostgresMetrics)
-        exported.postgres.push({ name: sink.name, metrics: m });
-      else if (m instanceof CassandraMetrics)
-        exported.cassandra.push({ name: sink.name, metrics: m });
+      exported.sink(sink);
       return sink;
     },
     trackCounters(counters) {
-      exported.dedupe.push(...(counters.dedupe ?? []));
-      exported.deadLetters.push(...(counters.deadLetters ?? []));
+      exported.counters(counters);
     },
     onShutdown(fn) {
       hooks.push(fn);

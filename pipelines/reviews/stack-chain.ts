@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { createCassandraClient } from "../../connectors/cassandra/index.js";
 import { kafkaAdmin, kafkaSink } from "../../connectors/kafka/index.js";
 import { createPostgresPool } from "../../connectors/postgres/index.js";
-import { registerConnectorMetrics } from "../../connectors/metrics.js";
+import { exportConnectors } from "../../connectors/metrics.js";
 import { migrateJobStats, startJobStats } from "../../runtime/job-stats.js";
 import { Registry } from "prom-client";
 import type { ReviewsChainOptions, ReviewsChainReport } from "./chain.js";
@@ -201,16 +201,9 @@ export async function runReviewsChainOnStack(
       },
     ].map(({ job, source, counters }) => {
       const registry = new Registry();
-      registerConnectorMetrics(registry, {
-        kafkaSources: [
-          {
-            name: source.name,
-            metrics: source.metrics,
-            lag: () => source.lag(),
-          },
-        ],
-        ...counters,
-      });
+      const exported = exportConnectors(registry);
+      exported.source(source);
+      exported.counters(counters);
       return startJobStats({
         db: postgres,
         schema: JOB_STATS_SCHEMA,
