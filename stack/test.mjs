@@ -16,6 +16,14 @@ const args = process.argv.slice(2);
 const only = args.find((a) => a === "unit" || a === "integration");
 const started = Date.now();
 const totals = { passed: 0, failed: 0 };
+// Failed tests, repeated at the very end: CI keeps only the tail of the output.
+const failures = [];
+const firstLine = (text) =>
+  String(text ?? "")
+    .split("\n")
+    .find((l) => l.trim() !== "")
+    ?.trim()
+    .slice(0, 300) ?? "(no message)";
 
 function section(title) {
   console.log(
@@ -48,6 +56,21 @@ function vitest(project) {
     const r = JSON.parse(readFileSync(out, "utf8"));
     totals.passed += r.numPassedTests ?? 0;
     totals.failed += (r.numFailedTests ?? 0) + (r.numFailedTestSuites ?? 0);
+    for (const file of r.testResults ?? []) {
+      const rel = file.name?.startsWith(root)
+        ? file.name.slice(root.length + 1)
+        : file.name;
+      if (
+        file.status === "failed" &&
+        !(file.assertionResults ?? []).some((a) => a.status === "failed")
+      )
+        failures.push(`${project}: ${rel}: ${firstLine(file.message)}`);
+      for (const a of file.assertionResults ?? [])
+        if (a.status === "failed")
+          failures.push(
+            `${project}: ${rel} > ${a.fullName ?? a.title}: ${firstLine((a.failureMessages ?? [])[0])}`,
+          );
+    }
     if ((r.numTotalTests ?? 0) === 0) {
       console.error(`${project}: no tests ran`);
       return false;
@@ -57,6 +80,10 @@ function vitest(project) {
 }
 
 function finish(ok) {
+  if (failures.length > 0) {
+    console.log(`\nfailed (${failures.length}):`);
+    for (const f of failures) console.log(`  ${f}`);
+  }
   console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed`);
   console.log(
     `${ok ? "OK" : "FAILED"} in ${Math.round((Date.now() - started) / 1000)} s`,
