@@ -151,6 +151,25 @@ export interface BenchOptions {
   readonly warmup: number;
   readonly scale: number;
   readonly out: string;
+  /** Names (or name suffixes after a dash: `q5` for `nexmark-q5`) of the parts to run. */
+  readonly only?: readonly string[];
+}
+
+/** The parts of a suite `--only` keeps; an unknown name is an error naming the known ones. */
+export function selectSuites(
+  suiteName: string,
+  suites: readonly Suite[],
+  only: readonly string[] | undefined,
+): readonly Suite[] {
+  if (only === undefined || only.length === 0) return suites;
+  const matches = (suite: Suite, name: string): boolean =>
+    suite.name === name || suite.name.endsWith(`-${name}`);
+  const unknown = only.filter((name) => !suites.some((s) => matches(s, name)));
+  if (unknown.length > 0)
+    throw new Error(
+      `--only ${unknown.join(",")}: no such part of "${suiteName}"; its parts: ${suites.map((s) => s.name).join(", ")}`,
+    );
+  return suites.filter((s) => only.some((name) => matches(s, name)));
 }
 
 /** Runs one suite, prints its Markdown table and the ratios, writes JSON, Markdown and SVG. */
@@ -169,7 +188,11 @@ export async function runBench(
       ? await requireServices(entry.requires)
       : endpoints();
   const made = entry.make(options.scale, env);
-  const suites: readonly Suite[] = Array.isArray(made) ? made : [made as Suite];
+  const suites = selectSuites(
+    suiteName,
+    Array.isArray(made) ? made : [made as Suite],
+    options.only,
+  );
   for (const suite of suites) {
     const result = await runSuite(suite, {
       runs: options.runs,

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { BENCH_SUITES, main } from "./cli.js";
-import { SUITES } from "../bench/main.js";
+import { SUITES, selectSuites } from "../bench/main.js";
 
 describe("sluice run", () => {
   it("explains itself with an example in --help", async () => {
@@ -36,5 +36,22 @@ describe("sluice run", () => {
     out.mockRestore();
     expect(code).toBe(0);
     for (const name of BENCH_SUITES) expect(text).toContain(name);
+  });
+});
+
+describe("sluice bench --only", () => {
+  const suites = SUITES["nexmark"]!.make(0.001, {} as never);
+  const all = Array.isArray(suites) ? suites : [suites];
+
+  it("keeps the named parts of a suite, by full name or by the suffix after the dash", () => {
+    const kept = selectSuites("nexmark", all, ["q5", "nexmark-q11"]);
+    expect(kept.map((s) => s.name)).toEqual(["nexmark-q5", "nexmark-q11"]);
+    expect(selectSuites("nexmark", all, undefined)).toHaveLength(all.length);
+  });
+
+  it("names the unknown part and lists the known ones", () => {
+    expect(() => selectSuites("nexmark", all, ["q6"])).toThrow(
+      /--only q6: no such part of "nexmark"; its parts: nexmark-q0, .*nexmark-q11/,
+    );
   });
 });

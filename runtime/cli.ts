@@ -318,14 +318,29 @@ function program(catalog: PipelineCatalog): Command {
       1,
     )
     .option("--out <dir>", "where to write results", "bench/results")
+    .option(
+      "--only <names>",
+      "comma-separated parts of a suite that holds several (e.g. q5,q11 of nexmark, or pipelines-eshop); the others are not run",
+      (v: string) =>
+        v
+          .split(",")
+          .map((x) => x.trim())
+          .filter((x) => x !== ""),
+    )
     .addHelpText(
       "after",
-      "\nExamples:\n  sluice bench list\n  sluice bench operators --runs 3 --scale 0.5\n  sluice bench peers --runs 3   # Kafka Streams beside Sluice on the same broker\n",
+      "\nExamples:\n  sluice bench list\n  sluice bench operators --runs 3 --scale 0.5\n  sluice bench nexmark --only q5,q11 --runs 3\n  sluice bench peers --runs 3   # Kafka Streams beside Sluice on the same broker\n",
     )
     .action(
       async (
         suite: string,
-        opts: { runs: number; warmup: number; scale: number; out: string },
+        opts: {
+          runs: number;
+          warmup: number;
+          scale: number;
+          out: string;
+          only?: string[];
+        },
       ) => {
         const { runBench, SUITES } = await import("../bench/main.js");
         if (suite === "list") {
