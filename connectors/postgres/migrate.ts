@@ -1,4 +1,6 @@
+import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import type { PoolClient } from "pg";
 import Postgrator from "postgrator";
 import { toPostgresError } from "./classify.js";
 import type { PostgresPool } from "./pool.js";
@@ -32,9 +34,13 @@ const MIGRATIONS = fileURLToPath(new URL("./migrations/", import.meta.url));
  * Applies the numbered migrations in `connectors/postgres/migrations/` to the configured
  * schema with postgrator (offline; SQL files; no advisory lock, so it runs on CockroachDB).
  * `${schema}` in a file becomes the quoted schema name. Every file is written with
- * `IF NOT EXISTS`, and postgrator records applied versions, so a second run does nothing
- * and two runners racing converge: the loser's version insert hits the primary key
- * (23505) and it re-reads the version.
+ * `IF NOT EXISTS`, and postgrator records applied versions, so a second run does nothing.
+ * Runners racing (every job of a pipeline migrates its schema on start) converge:
+ * PostgreSQL's `IF NOT EXISTS` is not safe against a concurrent creator — the loser of
+ * `CREATE SCHEMA`/`CREATE TABLE` gets a unique violation on the catalogue (23505), as does
+ * the loser of postgrator's version insert — so a run that meets one of those (or another
+ * "already exists": schema, table, column, object) starts over after a short random pause, up to {@link MIGRATE_ATTEMPTS}
+ * times, and then finds the winner's work done.
  *
  * @example
  * ```ts
@@ -70,34 +76,58 @@ export async function migratePostgres(
     throw toPostgresError(error, "postgres.migrate connect");
   });
   try {
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-    const postgrator = new Postgrator({
-      driver: "pg",
-      migrationPattern: `${directory.endsWith("/") ? directory : `${directory}/`}*.sql`,
-      schemaTable: `${schema}.${versionTable}`,
-      validateChecksums: true,
-      execQuery: (query) => client.query(query),
-      execSqlScript: async (script) => {
-        await client.query(substitute(script, { schema }, "migration"));
-      },
-    });
-    const run = async (): Promise<MigrationResult> => {
-      const applied = await postgrator.migrate();
-      return {
-        applied: applied.map((m) => m.version),
-        version: await postgrator.getDatabaseVersion(),
-      };
-    };
-    try {
-      return await run();
-    } catch (error) {
-      const code = (error as { readonly code?: unknown }).code;
-      if (code !== "23505") throw error;
-      return await run(); // another runner applied the same version first
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await migrateOnce(client, schema, versionTable, directory);
+      } catch (error) {
+        const code = (error as { readonly code?: unknown }).code;
+        if (
+          attempt >= MIGRATE_ATTEMPTS ||
+          typeof code !== "string" ||
+          !RACE_CODES.has(code)
+        )
+          throw error;
+        // Another runner created the same object first: let it finish, then look again.
+        await delay(20 + Math.random() * 80 * attempt);
+      }
     }
   } catch (error) {
     throw toPostgresError(error, `postgres.migrate schema ${schema}`);
   } finally {
     client.release();
   }
+}
+
+/** How many times {@link migratePostgres} starts over after losing a race to another runner. */
+export const MIGRATE_ATTEMPTS = 5;
+
+/**
+ * unique_violation (on the catalogue or the version table), duplicate_schema,
+ * duplicate_table, duplicate_column (postgrator adds its version table's columns one by
+ * one), duplicate_object.
+ */
+const RACE_CODES = new Set(["23505", "42P06", "42P07", "42701", "42710"]);
+
+async function migrateOnce(
+  client: PoolClient,
+  schema: string,
+  versionTable: string,
+  directory: string,
+): Promise<MigrationResult> {
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+  const postgrator = new Postgrator({
+    driver: "pg",
+    migrationPattern: `${directory.endsWith("/") ? directory : `${directory}/`}*.sql`,
+    schemaTable: `${schema}.${versionTable}`,
+    validateChecksums: true,
+    execQuery: (query) => client.query(query),
+    execSqlScript: async (script) => {
+      await client.query(substitute(script, { schema }, "migration"));
+    },
+  });
+  const applied = await postgrator.migrate();
+  return {
+    applied: applied.map((m) => m.version),
+    version: await postgrator.getDatabaseVersion(),
+  };
 }

@@ -181,6 +181,31 @@ describe("migratePostgres", () => {
   });
 });
 
+describe("migratePostgres racing", () => {
+  it("lets six runners migrate one new schema at once: each ends at the latest version, every migration applied once", async () => {
+    // Every job of a pipeline migrates on start; PostgreSQL's CREATE SCHEMA/TABLE IF NOT
+    // EXISTS fail with 23505 for the loser of a concurrent creation (an outreach CI run died
+    // of it). Separate pools, so the runners really are separate sessions.
+    const raced = `${schema}_race`;
+    const env = await requireServices(["postgres"]);
+    const pools = Array.from({ length: 6 }, () =>
+      createPostgresPool({
+        connectionString: env.databaseUrl,
+        schema: raced,
+        poolMax: 1,
+      }),
+    );
+    try {
+      const results = await Promise.all(pools.map((p) => migratePostgres(p)));
+      expect(results.map((r) => r.version)).toEqual([2, 2, 2, 2, 2, 2]);
+      expect(results.flatMap((r) => r.applied).sort()).toEqual([1, 2]);
+    } finally {
+      await pool().pool.query(`DROP SCHEMA IF EXISTS "${raced}" CASCADE`);
+      await Promise.all(pools.map((p) => p.end()));
+    }
+  });
+});
+
 const { state, offsets, piece } = checkpointFixtures(
   { maps: {}, timers: { event: [["user-1", 1_000]], processing: [] } },
   (committed) => [[committed + 2, committed + 4]],
