@@ -50,23 +50,13 @@ export async function migrateActionLog(
   db: PostgresPool,
   schema: string,
 ): Promise<void> {
-  // The sender and the results job start together and both migrate: PostgreSQL's
-  // CREATE … IF NOT EXISTS can still lose a race on the catalog, so a failed run is retried
-  // (the second run sees the winner's tables and versions).
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await db.pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-      await migratePostgres(db, {
-        schema,
-        directory: MIGRATIONS,
-        versionTable: "outreach_migrations",
-      });
-      return;
-    } catch (error) {
-      if (attempt >= 3) throw error;
-      await new Promise((r) => setTimeout(r, 100 * attempt));
-    }
-  }
+  // The sender and the results job start together and both migrate: migratePostgres
+  // starts over when it loses a race on the catalogue to the other.
+  await migratePostgres(db, {
+    schema,
+    directory: MIGRATIONS,
+    versionTable: "outreach_migrations",
+  });
 }
 
 /**
