@@ -203,6 +203,42 @@ describe("runJob", () => {
     expect(await run.shutdown()).toBe(0);
   });
 
+  it("stops a job told to stop while it was still setting up: the source and sink it adds afterwards are closed", async () => {
+    // A SIGTERM (or a test's shutdown) right after start, before run() reached addSource: the
+    // source used to stay open, so run() never returned and shutdown timed out with exit 1.
+    const log = events(3);
+    const out = new MemoryLog();
+    out.createTopic("out", { partitions: 1 });
+    let setUp: () => void = () => undefined;
+    const settingUp = new Promise<void>((resolve) => (setUp = resolve));
+    let lateSink: ReturnType<typeof memorySink<number>> | undefined;
+    const job = defineJob({
+      name: "late-source",
+      config: z.object({}),
+      async run(ctx) {
+        await settingUp; // migrations, topic creation…
+        const source = ctx.addSource(
+          memorySource<number>(log, { group: "g", topics: ["events"] }),
+        );
+        lateSink = ctx.addSink(memorySink<number>(out, { topic: "out" }));
+        ctx.ready();
+        await lastValueFrom(source.records(), { defaultValue: undefined });
+      },
+    });
+    const logs = new Lines();
+    const run = await serve(job, logs);
+    const stopped = run.shutdown("stop during set-up");
+    setUp();
+    expect(await stopped).toBe(0);
+    expect(logs.lines.map((l) => l["msg"])).toContain(
+      "source added during shutdown: closing it",
+    );
+    expect(logs.lines.filter((l) => l["level"] === "error")).toEqual([]);
+    await expect(lateSink?.write([{ key: "k", value: 1 }])).rejects.toThrow(
+      /closed/,
+    );
+  });
+
   it("answers 503 with a reason until the job is ready", async () => {
     const log = new MemoryLog();
     log.createTopic("events", { partitions: 1 });

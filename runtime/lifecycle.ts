@@ -281,6 +281,20 @@ export async function runJob(
       });
       sources.push(entry);
       exported.source(source);
+      if (stopping) {
+        // Shutdown began while run() was still setting up (a SIGTERM right after start):
+        // stop() has already closed the sources it knew of, so close this one now, or its
+        // records() never completes and run() never returns.
+        logger.info("source added during shutdown: closing it", {
+          source: source.name,
+        });
+        void source.close().catch((error: unknown) =>
+          logger.error(`shutdown: close of ${source.name} failed`, {
+            err: toSluiceError(error, "INTERNAL"),
+          }),
+        );
+        return source;
+      }
       coordinator?.start();
       return source;
     },
@@ -363,11 +377,19 @@ export async function runJob(
       s.coordinator?.close();
       s.subscription.unsubscribe();
     }
-    for (const sink of sinks) {
-      await step(`flush of ${sink.name}`, () => sink.flush());
-      await step(`close of ${sink.name}`, () => sink.close());
-    }
+    const closedSinks = new Set<Sink<unknown>>();
+    const closeSinks = async (): Promise<void> => {
+      for (const sink of sinks) {
+        if (closedSinks.has(sink)) continue;
+        closedSinks.add(sink);
+        await step(`flush of ${sink.name}`, () => sink.flush());
+        await step(`close of ${sink.name}`, () => sink.close());
+      }
+    };
+    await closeSinks();
     await step("the job's run()", () => running);
+    // Sinks run() added after shutdown began (it was still setting up).
+    await closeSinks();
     if (jobStats !== undefined)
       await step("the last job stats snapshot", () => jobStats.stop());
     for (const fn of hooks) await step("an onShutdown hook", async () => fn());

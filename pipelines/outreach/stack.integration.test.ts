@@ -262,6 +262,9 @@ describe("outreach on Kafka and PostgreSQL", () => {
       senderJob,
       write("sender", { ...common, group: `outreach-it-sender-${id}` }),
     );
+    // An assertion failing in here must not be hidden by a failing stop in `finally`.
+    let failed: unknown;
+    let stopped: number[] | undefined;
     try {
       const planner = await start(
         plannerJob,
@@ -279,16 +282,13 @@ describe("outreach on Kafka and PostgreSQL", () => {
       );
       expect(await again.exited).toBe(0);
       expect(outreach.sent).toBe(300);
+    } catch (error) {
+      failed = error;
     } finally {
-      // On a failed stop, show why: the jobs' warnings and errors.
-      const trouble = (): string =>
-        logs
-          .join("")
-          .split("\n")
-          .filter((l) => /"level":"(warn|error|fatal)"/i.test(l))
-          .join("\n");
-      expect(await sender.shutdown("test done"), trouble()).toBe(0);
-      expect(await results.shutdown("test done"), trouble()).toBe(0);
+      stopped = [
+        await sender.shutdown("test done"),
+        await results.shutdown("test done"),
+      ];
       await resultsSink.close();
       await Promise.all([bar.close(), icee.close(), outreach.close()]);
       const admin = kafkaTransport(env.kafkaBrokers, topics);
@@ -298,6 +298,14 @@ describe("outreach on Kafka and PostgreSQL", () => {
       ]);
       rmSync(dir, { recursive: true, force: true });
     }
+    if (failed !== undefined) throw failed as Error;
+    // On a failed stop, show why: the jobs' warnings and errors.
+    const trouble = logs
+      .join("")
+      .split("\n")
+      .filter((l) => /"level":"(warn|error|fatal)"/i.test(l))
+      .join("\n");
+    expect(stopped, trouble).toEqual([0, 0]);
     const out = logs.join("");
     expect(out).toContain("firing planned");
     expect(out).toContain("***");
@@ -305,13 +313,27 @@ describe("outreach on Kafka and PostgreSQL", () => {
   });
 });
 
+/**
+ * Waits for `cond`; a throwing `cond` counts as "not yet" (the action log's table exists only
+ * once the sender has migrated, which may be after the planner is done) and its last error
+ * is reported if time runs out.
+ */
 async function until(
   cond: () => boolean | Promise<boolean>,
   timeoutMs = 60_000,
 ): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error("condition not met in time");
+  let lastError: unknown;
+  for (;;) {
+    try {
+      if (await cond()) return;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > end)
+      throw new Error(
+        `condition not met in ${timeoutMs} ms${lastError === undefined ? "" : `; last error: ${(lastError as Error).message}`}`,
+      );
     await new Promise((r) => setTimeout(r, 25));
   }
 }
