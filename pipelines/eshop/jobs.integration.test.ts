@@ -65,10 +65,30 @@ afterAll(async () => {
 
 describe("the e-shop jobs on Kafka and PostgreSQL", () => {
   it("run the saga with the grace period as a separate task that records its run", async () => {
-    await start("eshop-ordering", { SLUICE_JOB__GRACE_MODE: "task" });
-    await start("eshop-catalog");
-    await start("eshop-payment", { SLUICE_JOB__FAILURE_RATE: "0" });
-    await start("eshop-basket");
+    const services = [
+      await start("eshop-ordering", { SLUICE_JOB__GRACE_MODE: "task" }),
+      await start("eshop-catalog"),
+      await start("eshop-payment", { SLUICE_JOB__FAILURE_RATE: "0" }),
+      await start("eshop-basket"),
+    ];
+    // Each service's dead letters are on /metrics (and so in sluice.job_stats) once ready.
+    for (const [i, name] of [
+      "ordering",
+      "catalog",
+      "payment",
+      "basket",
+    ].entries()) {
+      const series = `sluice_bad_records_total{connector="dead-letter",name="eshop-${name}",fate="dead_lettered",job="eshop-${name}"} 0`;
+      await waitFor(`eshop-${name}'s dead letters on /metrics`, async () =>
+        (
+          await (
+            await fetch(`http://127.0.0.1:${services[i]!.port}/metrics`)
+          ).text()
+        ).includes(series)
+          ? true
+          : undefined,
+      );
+    }
     api = await startApi({ bus: stack.bus, stores: stack.stores });
     const id = await api.placeOrder({
       buyer: "olga",

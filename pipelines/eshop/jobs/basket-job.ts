@@ -27,6 +27,10 @@ export default defineJob({
       baskets: stores.baskets,
       groupPrefix: c.groupPrefix,
     });
+    // Dead letters on /metrics and in sluice.job_stats (the Pipelines dashboard).
+    ctx.trackCounters({
+      deadLetters: [{ name: "eshop-basket", counters: service.badRecords }],
+    });
     ctx.ready();
     await service.done;
   },

@@ -32,6 +32,10 @@ export default defineJob({
       stock: stores.stock,
       groupPrefix: c.groupPrefix,
     });
+    // Dead letters on /metrics and in sluice.job_stats (the Pipelines dashboard).
+    ctx.trackCounters({
+      deadLetters: [{ name: "eshop-catalog", counters: service.badRecords }],
+    });
     ctx.ready();
     await service.done;
   },

@@ -44,6 +44,10 @@ export default defineJob({
         retryMs: c.graceRetryMs,
       },
     });
+    // Dead letters on /metrics and in sluice.job_stats (the Pipelines dashboard).
+    ctx.trackCounters({
+      deadLetters: [{ name: "eshop-ordering", counters: service.badRecords }],
+    });
     ctx.ready();
     await service.done;
   },

@@ -53,6 +53,10 @@ export default defineJob({
       normalConcurrency: c.normalConcurrency,
       priorityConcurrency: c.priorityConcurrency,
     });
+    // Dead letters on /metrics and in sluice.job_stats (the Pipelines dashboard).
+    ctx.trackCounters({
+      deadLetters: [{ name: "eshop-payment", counters: service.badRecords }],
+    });
     ctx.ready();
     await service.done;
   },
