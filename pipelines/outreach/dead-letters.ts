@@ -2,7 +2,29 @@ import { randomUUID } from "node:crypto";
 import type { OutgoingRecord } from "../../connectors/types.js";
 import type { SluiceErrorCode, Stage } from "../../operators/sluice-error.js";
 import type { Origin } from "../../operators/record.js";
+import type { BadRecordCounters } from "../../operators/dead-letter.js";
 import { outreachCodecs } from "./avro.js";
+
+/**
+ * Counts written dead letters into the operators' {@link BadRecordCounters} (by reason code),
+ * which a job hands to `ctx.trackCounters` for `sluice_bad_records_total`.
+ *
+ * @example
+ * ```ts
+ * countDeadLetters(counters, [{ reasonCode: "VALIDATE" }]); // counters.deadLettered === 1
+ * ```
+ */
+export function countDeadLetters(
+  counters: BadRecordCounters,
+  written: readonly Pick<DeadLetterInput, "reasonCode">[],
+): void {
+  counters.deadLettered += written.length;
+  for (const d of written)
+    counters.byCode.set(
+      d.reasonCode,
+      (counters.byCode.get(d.reasonCode) ?? 0) + 1,
+    );
+}
 
 /** Why one item (a page, a job, an email, a result) could not be handled. */
 export interface DeadLetterInput {

@@ -95,6 +95,11 @@ describe("outreach under faults (embedded)", () => {
       const letters = deadLetters(log);
       // A DEAD whose answer was lost can still be DELIVERED later (the provider's result wins).
       expect(letters.length).toBeGreaterThanOrEqual(counts.DEAD);
+      // …and each one counted for /metrics under its reason.
+      expect(sys.senderBadRecords.deadLettered).toBe(letters.length);
+      expect(
+        sys.senderBadRecords.byCode.get("RETRY_BUDGET_EXHAUSTED") ?? 0,
+      ).toBe(letters.length);
       for (const l of letters) {
         expect(l.reasonCode).toBe("RETRY_BUDGET_EXHAUSTED");
         expect(l.message).toMatch(

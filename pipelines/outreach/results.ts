@@ -6,7 +6,8 @@ import { derive, type Record } from "../../operators/record.js";
 import type { Logger } from "../../runtime/log.js";
 import type { ActionLog } from "./action-log.js";
 import { outreachCodecs } from "./avro.js";
-import { deadLetter } from "./dead-letters.js";
+import type { BadRecordCounters } from "../../operators/dead-letter.js";
+import { countDeadLetters, deadLetter } from "./dead-letters.js";
 import type { DeliveryResult } from "./types.js";
 
 /** Counts of the results job. */
@@ -31,6 +32,8 @@ export interface ResultsDeps {
   readonly deadLetterTopic: string;
   readonly logger: Logger;
   readonly stats: ResultsStats;
+  /** Dead letters by reason code, for /metrics (`ctx.trackCounters`). */
+  readonly badRecords?: BadRecordCounters;
   /** Results per action-log update. */
   readonly maxBatch: number;
 }
@@ -102,6 +105,8 @@ export function runResults(deps: ResultsDeps): Promise<number> {
           .then(
             () => {
               deps.stats.deadLettered++;
+              if (deps.badRecords !== undefined)
+                countDeadLetters(deps.badRecords, [{ reasonCode: "DECODE" }]);
               r.ack.ack();
               return undefined;
             },

@@ -15,7 +15,12 @@ import type {
   OutreachServiceClient,
   SegmentServiceClient,
 } from "./clients.js";
-import { deadLetter, type DeadLetterInput } from "./dead-letters.js";
+import type { BadRecordCounters } from "../../operators/dead-letter.js";
+import {
+  countDeadLetters,
+  deadLetter,
+  type DeadLetterInput,
+} from "./dead-letters.js";
 import { idempotencyKey, type JobIdPage } from "./types.js";
 
 /** Counts of what the sender did (shared by progress, summaries and tests). */
@@ -54,6 +59,8 @@ export interface SenderDeps {
   readonly deadLetterTopic: string;
   readonly logger: Logger;
   readonly stats: SenderStats;
+  /** Dead letters by reason code, for /metrics (`ctx.trackCounters`). */
+  readonly badRecords?: BadRecordCounters;
   /** Pages processed at once. */
   readonly concurrency: number;
   /** Emails per outreach call (≤ 500). */
@@ -248,6 +255,7 @@ async function writeDead(
     dead.map((d) => deadLetter(d, deps.deadLetterTopic)),
   );
   deps.stats.deadLettered += dead.length;
+  if (deps.badRecords !== undefined) countDeadLetters(deps.badRecords, dead);
   deps.logger.warn("dead-lettered", {
     count: dead.length,
     first: dead[0]?.message,

@@ -3,6 +3,7 @@
  * action log (memory or PostgreSQL), with the three simulators: what the demo, the tests and
  * the benchmark run. The deployed jobs (`jobs/`) run the same functions one per process.
  */
+import { BadRecordCounters } from "../../operators/dead-letter.js";
 import type { Source } from "../../connectors/types.js";
 import { Secret } from "../../runtime/config.js";
 import { silentLogger, type Logger } from "../../runtime/log.js";
@@ -71,6 +72,8 @@ export interface OutreachSystem {
   readonly jobService: SimulatorServer;
   readonly outreachService: OutreachSimulator;
   readonly senderStats: SenderStats;
+  /** The sender's dead letters by reason code, as `sluice run outreach-sender` exports them. */
+  readonly senderBadRecords: BadRecordCounters;
   readonly resultsStats: ResultsStats;
   readonly actionLog: ActionLog;
   /** One planner firing (the hourly run). */
@@ -170,6 +173,7 @@ export async function startOutreachSystem(
   const jobsSink = t.sink(t.topics.jobs);
   const deadSink = t.sink(t.topics.deadLetters);
   const senderStats = newSenderStats();
+  const senderBadRecords = new BadRecordCounters();
   const resultsStats = newResultsStats();
 
   const resultsSource = t.source(groups.results, t.topics.results, 5_000);
@@ -203,6 +207,7 @@ export async function startOutreachSystem(
       deadLetterTopic: t.topics.deadLetters,
       logger,
       stats: senderStats,
+      badRecords: senderBadRecords,
       concurrency: o.senderConcurrency ?? 4,
       sendBatch: o.sendBatch ?? 250,
     }).catch((e: unknown) => {
@@ -218,6 +223,7 @@ export async function startOutreachSystem(
     jobService,
     outreachService,
     senderStats,
+    senderBadRecords,
     resultsStats,
     actionLog: o.actionLog,
     plan: (firing) =>

@@ -5,6 +5,7 @@ import {
   kafkaSink,
   kafkaSource,
 } from "../../../connectors/kafka/index.js";
+import { BadRecordCounters } from "../../../operators/dead-letter.js";
 import { defineJob } from "../../../runtime/job.js";
 import { migrateActionLog, postgresActionLog } from "../postgres-action-log.js";
 import { newResultsStats, runResults } from "../results.js";
@@ -69,6 +70,11 @@ export default defineJob({
       }),
     );
     const stats = newResultsStats();
+    const badRecords = new BadRecordCounters();
+    // Dead letters on /metrics and in sluice.job_stats (the Pipelines dashboard).
+    ctx.trackCounters({
+      deadLetters: [{ name: "outreach-results", counters: badRecords }],
+    });
     const done = runResults({
       jobName: ctx.name,
       source,
@@ -77,6 +83,7 @@ export default defineJob({
       deadLetterTopic: c.deadLetterTopic,
       logger: ctx.logger,
       stats,
+      badRecords,
       maxBatch: c.maxBatch,
     });
     ctx.ready();

@@ -5,6 +5,7 @@ import {
   kafkaSink,
   kafkaSource,
 } from "../../../connectors/kafka/index.js";
+import { BadRecordCounters } from "../../../operators/dead-letter.js";
 import { defineJob } from "../../../runtime/job.js";
 import { OutreachServiceClient, SegmentServiceClient } from "../clients.js";
 import { migrateActionLog, postgresActionLog } from "../postgres-action-log.js";
@@ -73,6 +74,11 @@ export default defineJob({
       }),
     );
     const stats = newSenderStats();
+    const badRecords = new BadRecordCounters();
+    // Dead letters on /metrics and in sluice.job_stats (the Pipelines dashboard).
+    ctx.trackCounters({
+      deadLetters: [{ name: "outreach-sender", counters: badRecords }],
+    });
     const done = runSender({
       jobName: ctx.name,
       source,
@@ -83,6 +89,7 @@ export default defineJob({
       deadLetterTopic: c.topics.deadLetters,
       logger: ctx.logger,
       stats,
+      badRecords,
       concurrency: c.concurrency,
       sendBatch: c.sendBatch,
     });
