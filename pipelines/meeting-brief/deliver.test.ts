@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { BadRecordCounters } from "../../operators/dead-letter.js";
 import {
   memoryActionLog,
   memorySendAtQueue,
@@ -150,11 +151,13 @@ describe("deliverBriefs", () => {
     expect(capture.messages).toHaveLength(3);
 
     // The restarted worker runs after the leases have ended.
+    const badRecords = new BadRecordCounters();
     const second = run({
       queue,
       log,
       sender: smtp,
       deadLetters,
+      badRecords,
       scheduler: acceleratedScheduler(AT_0750 + 2 * LEASE, 600),
     });
     const summary = await second.done;
@@ -163,6 +166,9 @@ describe("deliverBriefs", () => {
     // The unconfirmed one is not sent again and is reported for a human, with the reason.
     expect(deadLetters.rows).toHaveLength(1);
     expect(deadLetters.rows[0]!.reason).toMatch(/never confirmed/);
+    // …and counted for /metrics under its code.
+    expect(badRecords.deadLettered).toBe(1);
+    expect([...badRecords.byCode.keys()]).toEqual([deadLetters.rows[0]!.code]);
     expect(await queue.pending()).toBe(0);
   });
 

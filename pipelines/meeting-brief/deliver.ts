@@ -9,7 +9,10 @@ import {
   type Sender,
 } from "../../connectors/fanout/index.js";
 import type { EmailMessage } from "../../connectors/smtp/index.js";
-import type { DeadLetter } from "../../operators/dead-letter.js";
+import type {
+  BadRecordCounters,
+  DeadLetter,
+} from "../../operators/dead-letter.js";
 import { derive } from "../../operators/record.js";
 import { SluiceError } from "../../operators/sluice-error.js";
 import type { RetryWithBackoffOptions } from "../../operators/retry-with-backoff.js";
@@ -42,6 +45,8 @@ export interface DeliverBriefsOptions {
   readonly stopWhenEmpty?: boolean;
   /** Clock (virtual time in tests and the demo). Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
+  /** Dead letters by reason code, for /metrics (`ctx.trackCounters`). */
+  readonly badRecords?: BadRecordCounters;
 }
 
 /** What a delivery run did. */
@@ -88,6 +93,13 @@ export function deliverBriefs(o: DeliverBriefsOptions): {
     d: DeadLetter<Delivery<EmailMessage>>,
   ): Promise<void> => {
     summary.deadLettered++;
+    if (o.badRecords !== undefined) {
+      o.badRecords.deadLettered++;
+      o.badRecords.byCode.set(
+        d.reason.code,
+        (o.badRecords.byCode.get(d.reason.code) ?? 0) + 1,
+      );
+    }
     await o.deadLetters.write({
       job: o.job,
       stage: d.reason.stage,

@@ -1,4 +1,5 @@
 // `sluice run meeting-brief-sender`: the 07:50 delivery (seed 001 step 5).
+import { BadRecordCounters } from "../../../operators/dead-letter.js";
 import { defineJob } from "../../../runtime/job.js";
 import { senderJobConfig } from "../config.js";
 import { deliverBriefs } from "../deliver.js";
@@ -26,8 +27,14 @@ export default defineJob({
     const smtp = briefSmtpSender(c.smtp);
     ctx.onShutdown(() => smtp.close());
     await smtp.verify();
+    const badRecords = new BadRecordCounters();
+    // Dead letters on /metrics and in sluice.job_stats (the Pipelines dashboard).
+    ctx.trackCounters({
+      deadLetters: [{ name: "meeting-brief-sender", counters: badRecords }],
+    });
     const run = deliverBriefs({
       job: ctx.name,
+      badRecords,
       queue: stores.queue,
       log: stores.log,
       sender: smtp,
