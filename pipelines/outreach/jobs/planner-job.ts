@@ -65,22 +65,19 @@ export default defineJob({
     }
     const db = postgresFor(ctx, ctx.runtime);
     await migrateScheduleTables(db, { schema: c.schema });
-    // Not ctx.addSource: the schedule source reports its assignment synchronously on
-    // subscribe, which runJob's addSource does not handle yet (reported); closed here instead.
-    const schedule = scheduleSource({
-      job: ctx.name,
-      cron: c.cron,
-      timeZone: c.timeZone,
-      store: postgresFiringStore(db, { schema: c.schema }),
-      mode: c.runOnce ? "run-once" : "continuous",
-      toleranceMs: c.toleranceMs,
-      overlap: "skip",
-      catchUp: { policy: "latest" },
-    });
-    ctx.signal.addEventListener("abort", () => void schedule.close(), {
-      once: true,
-    });
-    ctx.onShutdown(() => schedule.close());
+    // Registered, so shutdown stops intake, waits for the firing in flight and closes it.
+    const schedule = ctx.addSource(
+      scheduleSource({
+        job: ctx.name,
+        cron: c.cron,
+        timeZone: c.timeZone,
+        store: postgresFiringStore(db, { schema: c.schema }),
+        mode: c.runOnce ? "run-once" : "continuous",
+        toleranceMs: c.toleranceMs,
+        overlap: "skip",
+        catchUp: { policy: "latest" },
+      }),
+    );
     const sink = ctx.addSink(
       kafkaSink<Buffer>({ brokers, topic: c.topics.jobs, encode: (b) => b }),
     );
