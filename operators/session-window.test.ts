@@ -161,6 +161,66 @@ group("sessionWindow", () => {
     expect(tracker.committable).toBe(3);
   });
 
+  it("waits for the new end of a session extended after it was queued, past several old deadlines", () => {
+    const out = runSync<number>(
+      [
+        rec(1, 0, "k"),
+        rec(2, 8, "k"),
+        rec(4, 16, "k"),
+        rec(8, 3, "j"),
+        watermark(9),
+        watermark(17),
+        watermark(24),
+        rec(16, 25, "k"),
+        watermark(33),
+        watermark(34),
+      ],
+      (s) => s.pipe(sessionWindow({ gapMs: 10, aggregate: sum })),
+    );
+    expect(out.map(describe)).toEqual([
+      "wm 9",
+      "j [3,13) 8 on-time",
+      "wm 17",
+      "wm 24",
+      "wm 33",
+      "k [0,35) 23 on-time",
+      "wm 34",
+    ]);
+  });
+
+  it("re-opens a fired session that a late record extends past the watermark, firing at the earlier end", () => {
+    const out = runSync<number>(
+      [
+        rec(1, 0),
+        watermark(9),
+        watermark(12),
+        rec(2, 5),
+        watermark(13),
+        watermark(14),
+        watermark(43),
+        rec(4, 3),
+        watermark(44),
+        rec(8, 4),
+      ],
+      (s) =>
+        s.pipe(
+          sessionWindow({ gapMs: 10, allowedLatenessMs: 30, aggregate: sum }),
+        ),
+    );
+    expect(out.map(describe)).toEqual([
+      "- [0,10) 1 on-time",
+      "wm 9",
+      "wm 12",
+      "wm 13",
+      "- [0,15) 3 on-time",
+      "wm 14",
+      "wm 43",
+      "- [0,15) 7 late",
+      "wm 44",
+      "late 8@4",
+    ]);
+  });
+
   it("emits an update per record with on-update", () => {
     const out = runSync<number>([rec(1, 0), rec(2, 5), watermark(100)], (s) =>
       s.pipe(sessionWindow({ gapMs: 10, emit: "on-update", aggregate: sum })),
@@ -244,6 +304,46 @@ group("sessionWindow properties", () => {
             });
             expect(covered).toBe(true);
           }
+        },
+      ),
+    );
+  });
+
+  it("fires a session on time with the first watermark at or past its end - 1, however often records moved its end", () => {
+    fc.assert(
+      fc.property(
+        outOfOrder(20),
+        fc.integer({ min: 0, max: 20 }),
+        fc.integer({ min: 0, max: 15 }),
+        fc.integer({ min: 1, max: 25 }),
+        (items, bound, lateness, gap) => {
+          const out = runSync<number>(
+            withBoundedWatermarks(items, bound),
+            (s) =>
+              s.pipe(
+                sessionWindow({
+                  gapMs: gap,
+                  allowedLatenessMs: lateness,
+                  aggregate: sum,
+                }),
+              ),
+          );
+          let previous = -Infinity;
+          const fired: { end: number; previous: number }[] = [];
+          for (const e of out) {
+            if (isRecord(e)) {
+              if (e.value.firing === "on-time")
+                fired.push({ end: e.value.windowEnd, previous });
+            } else if (!isLate(e)) {
+              for (const f of fired) {
+                expect(f.previous).toBeLessThan(f.end - 1);
+                expect(f.end - 1).toBeLessThanOrEqual(e.time);
+              }
+              fired.length = 0;
+              previous = e.time;
+            }
+          }
+          expect(fired).toEqual([]);
         },
       ),
     );

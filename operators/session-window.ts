@@ -34,6 +34,13 @@ interface Session<A> {
   acc: A;
   phase: number;
   alive: boolean;
+  /**
+   * Time of the session's live queue entry, never after its deadline (`end - 1` while open,
+   * `end - 1 + lateness` once fired). Extending the session leaves the entry where it is; it
+   * is re-queued at the deadline when popped early (lazy deletion), so a record that only
+   * extends a session costs no queue work.
+   */
+  due: number;
   readonly pending: AckBag;
   readonly origin: Origin | undefined;
 }
@@ -97,16 +104,23 @@ export function sessionWindow<T, A, R>(
       };
 
       const onTime = (s: Session<A>, time: number): void => {
-        if (!s.alive) return;
-        if (s.phase === OPEN && s.end - 1 === time) {
+        // a session merged away or removed, or an entry superseded by an earlier one
+        if (!s.alive || s.due !== time) return;
+        const last = s.end - 1;
+        const deadline = s.phase === OPEN ? last : last + lateness;
+        if (deadline > time) {
+          // extended since it was queued: wait for the new deadline
+          s.due = deadline;
+          queue.add(deadline, s);
+        } else if (s.phase === OPEN) {
           if (!onUpdate) emit(s, "on-time");
           if (lateness === 0) remove(s);
           else {
             s.phase = FIRED;
+            s.due = time + lateness;
             queue.add(time + lateness, s);
           }
-        } else if (s.phase === FIRED && s.end - 1 + lateness === time)
-          remove(s);
+        } else remove(s);
       };
 
       const onRecord = (r: Record<T>): void => {
@@ -152,6 +166,7 @@ export function sessionWindow<T, A, R>(
             acc: aggregate.create(),
             phase: OPEN,
             alive: true,
+            due: Infinity,
             pending: new AckBag(),
             origin: r.origin,
           };
@@ -162,12 +177,16 @@ export function sessionWindow<T, A, R>(
         if (end > target.end) target.end = end;
         if (target.end !== before) {
           const last = target.end - 1;
+          let deadline = last;
           if (last <= watermark) {
             target.phase = FIRED;
-            queue.add(last + lateness, target);
-          } else {
-            target.phase = OPEN;
-            queue.add(last, target);
+            deadline += lateness;
+          } else target.phase = OPEN;
+          // A later deadline keeps the queued entry (re-queued when it comes due); only an
+          // earlier one, a new session or a fired session re-opened, needs an entry now.
+          if (deadline < target.due) {
+            target.due = deadline;
+            queue.add(deadline, target);
           }
         }
         target.acc = aggregate.add(target.acc, r.value);
