@@ -27,8 +27,15 @@ export const SUITES: {
     readonly describe: string;
     /** Services the suite talks to; checked first, so a missing one fails with what to set. */
     readonly requires?: readonly ServiceName[];
-    /** One suite, or several run one after the other (each with its own baseline). */
-    readonly make: (scale: number, env: Endpoints) => Suite | readonly Suite[];
+    /**
+     * One suite, or several run one after the other (each with its own baseline); `out` is
+     * the `--out` directory, for suites that write more than their result table.
+     */
+    readonly make: (
+      scale: number,
+      env: Endpoints,
+      out?: string,
+    ) => Suite | readonly Suite[];
   };
 } = {
   operators: {
@@ -111,9 +118,9 @@ export const SUITES: {
   },
   scaling: {
     describe:
-      "the windowed count from Kafka with 1, 2 and 4 partitions read by as many worker processes in one consumer group; then input rates stepped up past what one worker processes (lag and memory sampled)",
+      "the windowed count from Kafka with 1, 2 and 4 partitions read by as many worker processes in one consumer group; then (part `overload`) input rates stepped from below to 4× what one worker with a heavier per-input job processes (lag, RSS and heap sampled; timeline written to --out)",
     requires: ["kafka"],
-    make: (scale, env) => [
+    make: (scale, env, out) => [
       scalingSuite({
         ...defaultScalingBench,
         brokers: env.kafkaBrokers,
@@ -129,7 +136,7 @@ export const SUITES: {
           2,
           Math.round(defaultOverloadBench.stepSeconds * Math.min(1, scale * 4)),
         ),
-        out: DEFAULT_RESULTS_DIR,
+        out: out ?? DEFAULT_RESULTS_DIR,
       }),
     ],
   },
@@ -187,7 +194,7 @@ export async function runBench(
     entry.requires !== undefined
       ? await requireServices(entry.requires)
       : endpoints();
-  const made = entry.make(options.scale, env);
+  const made = entry.make(options.scale, env, options.out);
   const suites = selectSuites(
     suiteName,
     Array.isArray(made) ? made : [made as Suite],

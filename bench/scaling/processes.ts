@@ -34,6 +34,8 @@ interface Member {
   lastAt: number;
   rss: number;
   peakRss: number;
+  heapUsed: number;
+  inFlight: number;
   cpuSeconds: number;
   error: string | undefined;
   exited: boolean;
@@ -62,6 +64,8 @@ export class WorkerGroup {
         lastAt: 0,
         rss: 0,
         peakRss: 0,
+        heapUsed: 0,
+        inFlight: 0,
         cpuSeconds: 0,
         error: undefined,
         exited: false,
@@ -78,6 +82,8 @@ export class WorkerGroup {
           m.lastAt = msg.lastAt;
           m.rss = msg.rss;
           m.peakRss = Math.max(m.peakRss, msg.rss);
+          m.heapUsed = msg.heapUsed;
+          m.inFlight = msg.inFlight;
           m.cpuSeconds = msg.cpuSeconds;
         } else m.error = msg.message;
         this.notify();
@@ -190,6 +196,16 @@ export class WorkerGroup {
   /** Current RSS (MiB) of each worker. */
   get rssMb(): number[] {
     return this.members.map((m) => Math.round(m.rss / 2 ** 20));
+  }
+
+  /** Current V8 heap in use (MiB) of each worker. */
+  get heapMb(): number[] {
+    return this.members.map((m) => Math.round(m.heapUsed / 2 ** 20));
+  }
+
+  /** Current unsettled inputs of each worker's source. */
+  get inFlight(): number[] {
+    return this.members.map((m) => m.inFlight);
   }
 
   get cpuSeconds(): number {

@@ -9,7 +9,8 @@ import { overloadSuite, scalingSuite } from "./suite.js";
 
 // `sluice bench scaling` on a small size: consumer groups of worker processes must process
 // every input once between them (a run waits for the exact total and fails on a worker
-// error or timeout), and the overload staircase must sample lag and the worker's memory.
+// error or timeout), and the overload staircase must sample lag and the worker's memory,
+// with a worker capped below the input falling behind (counts, never timings).
 // Speed is never asserted.
 describe("the scaling benchmark", () => {
   it("processes every input with 1 and 2 worker processes in one consumer group", async () => {
@@ -32,15 +33,18 @@ describe("the scaling benchmark", () => {
     }
   }, 120_000);
 
-  it("samples lag and the worker's RSS while the input rate steps up", async () => {
+  it("samples lag and memory while the input steps up, and a worker capped below the input falls behind", async () => {
     const env = await requireServices(["kafka"]);
     const out = mkdtempSync(join(tmpdir(), "sluice-overload-"));
     try {
+      // 1 000 µs of work per input: the worker processes at most 1 000 inputs/s, so the
+      // second step (8 000/s for 2 s) must leave a backlog whatever the machine's speed
       const suite = overloadSuite({
         brokers: env.kafkaBrokers,
-        rates: [2_000, 6_000],
+        rates: [200, 8_000],
         stepSeconds: 2,
-        maxInFlight: 150_000,
+        maxInFlight: 50_000,
+        costMicros: 1_000,
         out,
       });
       try {
@@ -51,12 +55,24 @@ describe("the scaling benchmark", () => {
       const timeline = JSON.parse(
         readFileSync(join(out, "scaling-overload-timeline.json"), "utf8"),
       ) as { samples: OverloadSample[] };
-      const rates = new Set(timeline.samples.map((s) => s.targetRate));
-      expect([...rates]).toEqual([2_000, 6_000]);
-      const last = timeline.samples[timeline.samples.length - 1]!;
-      expect(last.produced).toBeGreaterThan(0);
-      expect(last.lag).toBe(last.produced - last.processed);
-      expect(timeline.samples.some((s) => s.rssMb > 0)).toBe(true);
+      const { samples } = timeline;
+      expect([...new Set(samples.map((s) => s.targetRate))]).toEqual([
+        200, 8_000,
+      ]);
+      for (const s of samples) {
+        expect(s.lag).toBe(s.produced - s.processed);
+        expect(s.processed).toBeLessThanOrEqual(s.produced);
+      }
+      const last = samples[samples.length - 1]!;
+      const endOfFirst = samples.filter((s) => s.step === 0).pop()!;
+      expect(last.produced).toBeGreaterThan(endOfFirst.produced);
+      // capped below the input: the backlog outgrows what was processed, and grew in step 2
+      expect(last.lag).toBeGreaterThan(last.processed);
+      expect(last.lag).toBeGreaterThan(endOfFirst.lag);
+      expect(samples.some((s) => s.rssMb > 0 && s.heapMb > 0)).toBe(true);
+      expect(
+        readFileSync(join(out, "scaling-overload-timeline.md"), "utf8"),
+      ).toContain("lag growth /s");
       expect(
         readFileSync(join(out, "scaling-overload-timeline.svg"), "utf8"),
       ).toContain("<svg");

@@ -95,34 +95,49 @@ export interface OverloadOptions {
   readonly stepSeconds: number;
   /** The worker's `maxInFlight`: the memory bound (must hold a window's inputs). */
   readonly maxInFlight: number;
+  /**
+   * Busy µs per input in the worker (`WorkerConfig.costMicros`), standing for a heavier job
+   * than the bare count (an enrichment): its capacity is under 1 000 000 / `costMicros`
+   * inputs/s, well below what the producer on the same machine can offer.
+   */
+  readonly costMicros: number;
   /** Where the per-sample timeline goes (`scaling-overload-timeline.{json,md,svg}`). */
   readonly out: string;
 }
 
 export const defaultOverloadBench = {
-  rates: [20_000, 40_000, 80_000, 160_000, 320_000],
+  // with 100 µs per input the worker processes ≤ 10 k/s: 0.5×, ~1×, ~2× and ~4× its capacity
+  rates: [5_000, 10_000, 20_000, 40_000],
   stepSeconds: 8,
-  maxInFlight: 150_000,
+  maxInFlight: 50_000,
+  costMicros: 100,
 } as const;
 
 /** One sample of the overload run. */
 export interface OverloadSample {
+  /** Seconds since the worker was told to go. */
   readonly t: number;
+  /** Index of the step in `rates`. */
+  readonly step: number;
   readonly targetRate: number;
   readonly produced: number;
   readonly processed: number;
   readonly lag: number;
   readonly rssMb: number;
+  readonly heapMb: number;
+  /** The worker source's unsettled inputs (open windows hold theirs until they fire). */
+  readonly inFlight: number;
 }
 
 /** Encoded events the staircase cycles through (generated and encoded once, before the clock). */
 const POOL = 50_000;
 
 /**
- * Event time advances 10 k events per second whatever the input rate, so a 10 s window holds
- * 100 k inputs and the worker's `maxInFlight` (150 k) bounds memory while windows still fire.
+ * Event time advances 2 000 events per second whatever the input rate, so a 10 s window
+ * holds 20 k inputs, well inside the worker's `maxInFlight` (50 k), and fires every 20 k
+ * inputs processed: memory held by open windows has the same bound at every input rate.
  */
-const OVERLOAD_EVENTS_PER_SEC = 10_000;
+const OVERLOAD_EVENTS_PER_SEC = 2_000;
 
 /** The Kafka timestamp (event time) of the n-th event of the staircase. */
 const eventTime = (n: number): number =>
@@ -132,8 +147,7 @@ const eventTime = (n: number): number =>
 let pooled: { key: string; value: Buffer }[] | undefined;
 
 /**
- * The producer sends pre-encoded events so it stays cheaper per event than the worker and
- * can outrun it: generating and encoding in the loop capped it at the worker's own rate. The
+ * The producer sends pre-encoded events so it stays cheaper per event than the worker: the
  * windowed count reads event time from the Kafka timestamp and only the type and auction
  * from the value, so cycling through one pool of values changes nothing it computes.
  */
@@ -149,12 +163,14 @@ function eventPool(): { key: string; value: Buffer }[] {
 }
 
 /**
- * `scaling-overload`: one worker process runs the windowed count while this process produces
- * Nexmark events to its one-partition topic at stepped rates (`rates`, `stepSeconds` each),
- * sampling every 500 ms what was produced, what the worker processed (lag = the difference)
- * and the worker's RSS. Once the input outruns the worker, lag grows step after step while
- * RSS stays bounded by `maxInFlight`. records/s is what the worker processed over the whole
- * staircase; the per-step table and the timeline chart are written beside the results.
+ * `scaling-overload`: one worker process runs the windowed count with `costMicros` of extra
+ * work per input (a heavier job, capped below what the producer offers) while this process
+ * produces Nexmark events to its one-partition topic at stepped rates (`rates`, `stepSeconds`
+ * each), sampling every 500 ms what was produced, what the worker processed (lag = the
+ * difference), the worker's RSS, heap and unsettled inputs. Below the worker's capacity lag
+ * stays near 0; above it lag grows by (input − capacity) per second, and memory must not
+ * grow with it: the backlog stays in Kafka. records/s is what the worker processed over the
+ * whole staircase; the per-step table is printed and, with the timeline, written to `out`.
  */
 export function overloadSuite(o: OverloadOptions): Suite {
   const topics: string[] = [];
@@ -169,7 +185,7 @@ export function overloadSuite(o: OverloadOptions): Suite {
       return processedLast > 0 ? processedLast : total;
     },
     get note() {
-      return `1 worker (maxInFlight ${o.maxInFlight}), input ${o.rates.map((r) => `${r / 1000}k`).join("→")} events/s, ${o.stepSeconds} s each${summary}`;
+      return `1 worker (${o.costMicros} µs of work per input, maxInFlight ${o.maxInFlight}), input ${o.rates.map((r) => `${r / 1000}k`).join("→")} events/s, ${o.stepSeconds} s each${summary}`;
     },
     run: async () => {
       const topic = `bench-overload-${unique()}`;
@@ -189,6 +205,7 @@ export function overloadSuite(o: OverloadOptions): Suite {
         topic,
         group,
         maxInFlight: o.maxInFlight,
+        costMicros: o.costMicros,
       });
       // librdkafka keeps the order of sends on a partition (idempotent producer), so several
       // sends can be in flight without reordering event time; kafkajs, one send at a time,
@@ -211,15 +228,31 @@ export function overloadSuite(o: OverloadOptions): Suite {
         await producer.connect();
         const t0 = workers.go();
         let produced = 0;
-        let nextSample = 0;
         const now = (): number =>
           (performance.timeOrigin + performance.now() - t0) / 1000;
-        for (const rate of o.rates) {
+        const sample = (step: number): void => {
+          samples.push({
+            t: now(),
+            step,
+            targetRate: o.rates[step]!,
+            produced,
+            processed: workers.processed,
+            lag: produced - workers.processed,
+            rssMb: workers.rssMb[0] ?? 0,
+            heapMb: workers.heapMb[0] ?? 0,
+            inFlight: workers.inFlight[0] ?? 0,
+          });
+        };
+        sample(0);
+        let nextSample = 0.5;
+        for (const [step, rate] of o.rates.entries()) {
           const start = now();
           let inStep = 0;
-          while (now() - start < o.stepSeconds) {
+          for (;;) {
+            const elapsed = now() - start;
+            if (elapsed >= o.stepSeconds) break;
             // events owed at this rate since the step began, sent in batches of ≤ 20 000
-            const owed = Math.floor((now() - start) * rate) - inStep;
+            const owed = Math.floor(elapsed * rate) - inStep;
             if (owed > 0) {
               const messages: {
                 key: string;
@@ -242,23 +275,21 @@ export function overloadSuite(o: OverloadOptions): Suite {
               inStep += messages.length;
             } else await new Promise((r) => setTimeout(r, 20));
             if (now() >= nextSample) {
-              samples.push({
-                t: now(),
-                targetRate: rate,
-                produced,
-                processed: workers.processed,
-                lag: produced - workers.processed,
-                rssMb: workers.rssMb[0] ?? 0,
-              });
+              sample(step);
               nextSample += 0.5;
             }
           }
+          sample(step); // the step's end
         }
         await Promise.all(pending);
         const seconds = now();
         processedLast = workers.processed;
-        summary = `; ${describeSteps(samples, o.rates)}`;
-        writeTimeline(o.out, samples, o.rates, o.maxInFlight);
+        const steps = stepTable(samples, o.rates);
+        summary = `; ${describeSteps(steps)}`;
+        const paths = writeTimeline(o.out, samples, o, steps);
+        console.log(
+          `\nscaling-overload: 1 worker, ${o.costMicros} µs of work per input, maxInFlight ${o.maxInFlight}\n${stepMarkdown(steps)}timeline: ${paths.join(", ")}`,
+        );
         return { seconds };
       } finally {
         await producer.disconnect().catch(() => undefined);
@@ -274,22 +305,37 @@ export function overloadSuite(o: OverloadOptions): Suite {
   };
 }
 
-/** Per step: the rate asked, what was produced and processed per second, lag and RSS at its end. */
+/** One row of the overload table: a step of the staircase. */
+export interface OverloadStep {
+  /** Input rate asked (events/s). */
+  readonly rate: number;
+  /** Events produced and processed per second over the step. */
+  readonly produced: number;
+  readonly processed: number;
+  readonly lagEnd: number;
+  /** Lag added per second over the step (≈ produced − processed). */
+  readonly lagGrowth: number;
+  readonly rssMaxMb: number;
+  readonly heapMaxMb: number;
+  readonly inFlightMax: number;
+}
+
+/**
+ * Per step, from the last sample of the step before (or the first sample) to its own last:
+ * the rate asked, what was produced and processed per second, lag at its end and its growth
+ * per second, and the worker's peak RSS, heap and unsettled inputs.
+ */
 export function stepTable(
   samples: readonly OverloadSample[],
   rates: readonly number[],
-): {
-  rate: number;
-  produced: number;
-  processed: number;
-  lagEnd: number;
-  rssMaxMb: number;
-}[] {
-  return rates.flatMap((rate) => {
-    const s = samples.filter((x) => x.targetRate === rate);
-    if (s.length < 2) return [];
-    const first = s[0]!;
-    const last = s[s.length - 1]!;
+): OverloadStep[] {
+  return rates.flatMap((rate, step) => {
+    const s = samples.filter((x) => x.step === step);
+    const before = samples.filter((x) => x.step === step - 1);
+    const first = before[before.length - 1] ?? s[0];
+    const last = s[s.length - 1];
+    if (first === undefined || last === undefined || last.t <= first.t)
+      return [];
     const dt = last.t - first.t;
     return [
       {
@@ -297,72 +343,127 @@ export function stepTable(
         produced: Math.round((last.produced - first.produced) / dt),
         processed: Math.round((last.processed - first.processed) / dt),
         lagEnd: last.lag,
+        lagGrowth: Math.round((last.lag - first.lag) / dt),
         rssMaxMb: Math.max(...s.map((x) => x.rssMb)),
+        heapMaxMb: Math.max(...s.map((x) => x.heapMb)),
+        inFlightMax: Math.max(...s.map((x) => x.inFlight)),
       },
     ];
   });
 }
 
-function describeSteps(
-  samples: readonly OverloadSample[],
-  rates: readonly number[],
-): string {
-  return stepTable(samples, rates)
+function describeSteps(steps: readonly OverloadStep[]): string {
+  return steps
     .map(
       (r) =>
-        `${r.rate / 1000}k: in ${(r.produced / 1000).toFixed(1)}k/s, out ${(r.processed / 1000).toFixed(1)}k/s, lag ${r.lagEnd}, RSS ≤ ${r.rssMaxMb} MB`,
+        `${r.rate / 1000}k: in ${(r.produced / 1000).toFixed(1)}k/s, out ${(r.processed / 1000).toFixed(1)}k/s, lag ${r.lagEnd} (+${r.lagGrowth}/s), RSS ≤ ${r.rssMaxMb} MB, heap ≤ ${r.heapMaxMb} MB`,
     )
     .join("; ");
 }
 
-/** Writes the samples as JSON, the per-step table as Markdown and lag + RSS over time as SVG. */
+const int = (n: number): string =>
+  Math.round(n)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, " ");
+
+/** The per-step table as Markdown (the bench prints it and writes it beside the timeline). */
+export function stepMarkdown(steps: readonly OverloadStep[]): string {
+  return (
+    [
+      "| input asked (events/s) | produced/s | processed/s | lag at step end | lag growth /s | worker peak RSS MB | worker peak heap MB | peak in flight |",
+      "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+      ...steps.map(
+        (r) =>
+          `| ${int(r.rate)} | ${int(r.produced)} | ${int(r.processed)} | ${int(r.lagEnd)} | ${int(r.lagGrowth)} | ${r.rssMaxMb} | ${r.heapMaxMb} | ${int(r.inFlightMax)} |`,
+      ),
+    ].join("\n") + "\n"
+  );
+}
+
+/**
+ * Writes the samples as JSON, the per-step table as Markdown and lag, RSS and heap over time
+ * as SVG into `dir`; returns the three paths.
+ */
 function writeTimeline(
   dir: string,
   samples: readonly OverloadSample[],
-  rates: readonly number[],
-  maxInFlight: number,
-): void {
+  o: OverloadOptions,
+  steps: readonly OverloadStep[],
+): string[] {
   mkdirSync(dir, { recursive: true });
   const base = join(dir, "scaling-overload-timeline");
   writeFileSync(
     `${base}.json`,
-    JSON.stringify({ maxInFlight, rates, samples }, null, 2) + "\n",
+    JSON.stringify(
+      {
+        maxInFlight: o.maxInFlight,
+        costMicros: o.costMicros,
+        stepSeconds: o.stepSeconds,
+        rates: o.rates,
+        steps,
+        samples,
+      },
+      null,
+      2,
+    ) + "\n",
   );
-  const rows = stepTable(samples, rates);
   writeFileSync(
     `${base}.md`,
-    [
-      "| input asked (events/s) | produced/s | processed/s | lag at step end | worker peak RSS MB |",
-      "|---:|---:|---:|---:|---:|",
-      ...rows.map(
-        (r) =>
-          `| ${r.rate} | ${r.produced} | ${r.processed} | ${r.lagEnd} | ${r.rssMaxMb} |`,
-      ),
-    ].join("\n") + "\n",
+    `1 worker, ${o.costMicros} µs of work per input, maxInFlight ${o.maxInFlight}, ${o.stepSeconds} s per step\n\n${stepMarkdown(steps)}`,
   );
-  const W = 640;
-  const H = 260;
-  const pad = 50;
+  writeFileSync(`${base}.svg`, timelineSvg(samples, o));
+  return [`${base}.json`, `${base}.md`, `${base}.svg`];
+}
+
+/** Lag (left axis) and the worker's RSS and heap (right axis, MB) over time, steps marked. */
+export function timelineSvg(
+  samples: readonly OverloadSample[],
+  o: Pick<OverloadOptions, "rates" | "costMicros" | "maxInFlight">,
+): string {
+  const W = 720;
+  const H = 300;
+  const left = 70;
+  const right = 60;
+  const top = 40;
+  const bottom = 40;
   const tMax = Math.max(...samples.map((s) => s.t), 1);
   const lagMax = Math.max(...samples.map((s) => s.lag), 1);
-  const rssMax = Math.max(...samples.map((s) => s.rssMb), 1) * 1.2;
-  const x = (t: number): number => pad + (t / tMax) * (W - 2 * pad);
+  const mbMax = Math.max(...samples.map((s) => Math.max(s.rssMb, s.heapMb)), 1);
+  const x = (t: number): number => left + (t / tMax) * (W - left - right);
+  const y = (v: number, max: number): number =>
+    H - bottom - (v / max) * (H - top - bottom);
   const line = (v: (s: OverloadSample) => number, max: number): string =>
     samples
       .map(
         (s, i) =>
-          `${i === 0 ? "M" : "L"}${x(s.t).toFixed(1)},${(H - pad - (v(s) / max) * (H - 2 * pad)).toFixed(1)}`,
+          `${i === 0 ? "M" : "L"}${x(s.t).toFixed(1)},${y(v(s), max).toFixed(1)}`,
       )
       .join(" ");
-  writeFileSync(
-    `${base}.svg`,
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">
-<text x="10" y="18" font-size="14" font-weight="bold">scaling-overload: lag (blue, max ${lagMax}) and worker RSS (red, max ${Math.round(rssMax / 1.2)} MB) over ${tMax.toFixed(0)} s</text>
-<line x1="${pad}" y1="${H - pad}" x2="${W - pad}" y2="${H - pad}" stroke="#999"/>
-${rates.map((r, i) => `<text x="${x((i + 0.5) * (tMax / rates.length)).toFixed(0)}" y="${H - pad + 16}" text-anchor="middle">${r / 1000}k/s</text>`).join("\n")}
+  // step boundaries: the first sample of each step after the first
+  const marks = o.rates.map((rate, step) => {
+    const s = samples.filter((x) => x.step === step);
+    const from = step === 0 ? 0 : (s[0]?.t ?? 0);
+    const to = s[s.length - 1]?.t ?? from;
+    return { rate, from, to };
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">
+<text x="10" y="18" font-size="14" font-weight="bold">scaling-overload: 1 worker (${o.costMicros} µs/input, maxInFlight ${o.maxInFlight}), input stepped up</text>
+<text x="10" y="33" fill="#2a6fb0">lag (events, left)</text><text x="140" y="33" fill="#c0392b">worker RSS (MB, right)</text><text x="300" y="33" fill="#e67e22">worker heap used (MB, right)</text>
+<line x1="${left}" y1="${H - bottom}" x2="${W - right}" y2="${H - bottom}" stroke="#999"/>
+<line x1="${left}" y1="${top}" x2="${left}" y2="${H - bottom}" stroke="#2a6fb0"/>
+<line x1="${W - right}" y1="${top}" x2="${W - right}" y2="${H - bottom}" stroke="#c0392b"/>
+<text x="${left - 4}" y="${top + 4}" text-anchor="end" fill="#2a6fb0">${lagMax}</text><text x="${left - 4}" y="${H - bottom}" text-anchor="end" fill="#2a6fb0">0</text>
+<text x="${W - right + 4}" y="${top + 4}" fill="#c0392b">${mbMax} MB</text><text x="${W - right + 4}" y="${H - bottom}" fill="#c0392b">0</text>
+<text x="${W - right}" y="${H - bottom + 30}" text-anchor="end">${tMax.toFixed(0)} s</text>
+${marks
+  .map(
+    (m, i) =>
+      `${i > 0 ? `<line x1="${x(m.from).toFixed(1)}" y1="${top}" x2="${x(m.from).toFixed(1)}" y2="${H - bottom}" stroke="#ccc" stroke-dasharray="4 3"/>` : ""}<text x="${x((m.from + m.to) / 2).toFixed(1)}" y="${H - bottom + 16}" text-anchor="middle">${m.rate / 1000}k/s</text>`,
+  )
+  .join("\n")}
 <path d="${line((s) => s.lag, lagMax)}" fill="none" stroke="#2a6fb0" stroke-width="2"/>
-<path d="${line((s) => s.rssMb, rssMax)}" fill="none" stroke="#c0392b" stroke-width="2"/>
+<path d="${line((s) => s.rssMb, mbMax)}" fill="none" stroke="#c0392b" stroke-width="2"/>
+<path d="${line((s) => s.heapMb, mbMax)}" fill="none" stroke="#e67e22" stroke-width="2"/>
 </svg>
-`,
-  );
+`;
 }

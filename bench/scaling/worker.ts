@@ -4,7 +4,7 @@
  * Driven over the IPC channel by `bench/scaling/processes.ts`:
  *   parent → `{ type: "go" }` (start fetching), `{ type: "stop" }` (close and exit);
  *   worker → `{ type: "assigned", partitions }`, `{ type: "progress", processed, rss,
- *   cpuSeconds }` every 200 ms, `{ type: "error", message }`.
+ *   heapUsed, inFlight, cpuSeconds }` every 200 ms, `{ type: "error", message }`.
  * It joins the group paused, so the parent can wait for a stable assignment before the clock
  * starts, and every worker's inputs are counted once.
  */
@@ -22,6 +22,13 @@ export interface WorkerConfig {
   readonly group: string;
   /** Unsettled inputs the source allows (windows hold their inputs until they fire). */
   readonly maxInFlight: number;
+  /**
+   * Extra work per input, in µs of busy CPU (default 0): stands for a heavier job than the
+   * bare count, such as an enrichment that parses, looks up and computes per event. It caps
+   * the worker at under 1 000 000 / `costMicros` inputs/s, so the overload bench can offer
+   * several times what the worker processes from a producer on the same machine.
+   */
+  readonly costMicros?: number;
 }
 
 export type ToWorker = { readonly type: "go" } | { readonly type: "stop" };
@@ -34,6 +41,10 @@ export type FromWorker =
       /** Wall clock (ms since the epoch, sub-ms) of the last input. */
       readonly lastAt: number;
       readonly rss: number;
+      /** V8 heap in use (bytes). */
+      readonly heapUsed: number;
+      /** The source's unsettled inputs (held by open windows); ≤ `maxInFlight`. */
+      readonly inFlight: number;
       readonly cpuSeconds: number;
     }
   | { readonly type: "error"; readonly message: string };
@@ -42,7 +53,19 @@ function send(m: FromWorker): void {
   process.send?.(m);
 }
 
+/**
+ * Busy-waits `micros` µs: deterministic per-input work whatever the machine's speed (a
+ * process descheduled mid-spin loses that time too, so the cap holds under load as well).
+ */
+function spin(micros: number): void {
+  const end = performance.now() + micros / 1000;
+  while (performance.now() < end) {
+    // the heavier job's CPU time
+  }
+}
+
 function main(config: WorkerConfig): void {
+  const cost = config.costMicros ?? 0;
   const codec = nexmarkCodec();
   const source = kafkaSource<NexmarkEvent>({
     brokers: config.brokers,
@@ -68,23 +91,37 @@ function main(config: WorkerConfig): void {
   const cpu0 = process.cpuUsage();
   const report = (): void => {
     const c = process.cpuUsage(cpu0);
+    const mem = process.memoryUsage();
     send({
       type: "progress",
       processed,
       outputs,
       lastAt,
-      rss: process.memoryUsage().rss,
+      rss: mem.rss,
+      heapUsed: mem.heapUsed,
+      inFlight: source.inFlight,
       cpuSeconds: (c.user + c.system) / 1e6,
     });
   };
-  const timer = setInterval(report, 200);
+  let reportedAt = 0;
+  const timer = setInterval(() => {
+    reportedAt = performance.timeOrigin + performance.now();
+    report();
+  }, 200);
   const sub = source
     .records()
     .pipe(
       map(unkeyed),
       tap(() => {
+        if (cost > 0) spin(cost);
         processed += 1;
         lastAt = performance.timeOrigin + performance.now();
+        // a fetched batch is processed in one go (seconds with a heavy costMicros), during
+        // which the interval cannot fire: report from here too, so samples stay current
+        if (lastAt - reportedAt >= 200) {
+          reportedAt = lastAt;
+          report();
+        }
       }),
       windowedCount(),
       tap((e) => {
