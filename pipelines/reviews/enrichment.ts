@@ -69,9 +69,25 @@ export interface EnrichmentOptions {
   readonly now?: () => number;
 }
 
+/**
+ * Names of the enrichment's dead-letter stages on /metrics (`sluice_bad_records_total{name}`),
+ * in the order of `counters.badRecords`: the review lookup, then the movie, then the user.
+ *
+ * @example
+ * ```ts
+ * ENRICHMENT_DEAD_LETTER_STAGES[1]; // "movie"
+ * ```
+ */
+export const ENRICHMENT_DEAD_LETTER_STAGES = [
+  "review",
+  "movie",
+  "user",
+] as const;
+
 /** The enrichment job's counters, for metrics and the demo summary. */
 export interface EnrichmentCounters {
   readonly dedupe: DedupeCounters;
+  /** One per dead-letter stage, in the order of {@link ENRICHMENT_DEAD_LETTER_STAGES}. */
   readonly badRecords: readonly BadRecordCounters[];
 }
 

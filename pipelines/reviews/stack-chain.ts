@@ -9,6 +9,7 @@ import { migrateJobStats, startJobStats } from "../../runtime/job-stats.js";
 import { Registry } from "prom-client";
 import type { ReviewsChainOptions, ReviewsChainReport } from "./chain.js";
 import { generateCatalog } from "./catalog.js";
+import { ENRICHMENT_DEAD_LETTER_STAGES } from "./enrichment.js";
 import { ChainObserver, corruptEvent, submitReviews } from "./chain-parts.js";
 import { TasteModel } from "./recommend.js";
 
@@ -189,7 +190,7 @@ export async function runReviewsChainOnStack(
             },
           ],
           deadLetters: enrichment.counters.badRecords.map((counters, i) => ({
-            name: `stage-${i}`,
+            name: ENRICHMENT_DEAD_LETTER_STAGES[i] ?? `stage-${i}`,
             counters,
           })),
         },

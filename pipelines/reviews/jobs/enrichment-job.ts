@@ -3,6 +3,7 @@ import { z } from "zod";
 import { Gauge } from "prom-client";
 import { kafkaAdmin } from "../../../connectors/kafka/index.js";
 import { defineJob } from "../../../runtime/job.js";
+import { ENRICHMENT_DEAD_LETTER_STAGES } from "../enrichment.js";
 import { startEnrichment } from "../stack-wiring.js";
 import {
   DEFAULT_PORTS,
@@ -82,7 +83,7 @@ export default defineJob({
     ctx.trackCounters({
       dedupe: [{ name: "reviews-enrichment", counters: dedupe }],
       deadLetters: badRecords.map((counters, i) => ({
-        name: ["review", "movie", "user"][i] ?? `stage-${i}`,
+        name: ENRICHMENT_DEAD_LETTER_STAGES[i] ?? `stage-${i}`,
         counters,
       })),
     });
