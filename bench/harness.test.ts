@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { markdown, runSuite, svgChart } from "./harness.js";
+import {
+  markdown,
+  runSuite,
+  summaryChart,
+  summaryMarkdown,
+  svgChart,
+} from "./harness.js";
+import type { SuiteResult } from "./harness.js";
 import { operatorSuite } from "./operators.js";
 
 describe("the bench harness", () => {
@@ -54,6 +61,65 @@ describe("the bench harness", () => {
     expect(markdown(result)).toContain("NOT met");
     expect(svgChart(result)).toContain("<svg");
     expect(spins).toBeGreaterThan(0);
+  });
+});
+
+describe("the summary of a suite of several parts", () => {
+  const part = (suite: string, ratio: number, met: boolean): SuiteResult => ({
+    suite,
+    baseline: `${suite} loop`,
+    startedAt: "2026-11-22T09:00:00.000Z",
+    machine: {
+      cpu: "cpu",
+      cores: 2,
+      memoryGb: 24,
+      os: "linux",
+      node: "v20",
+      commit: "abc1234",
+    },
+    runsPerWorkload: 3,
+    warmupRuns: 1,
+    results: [
+      {
+        name: `${suite} loop`,
+        note: "",
+        records: 100,
+        runs: [1],
+        recordsPerSec: 2_000_000,
+        ratioToBaseline: 1,
+        cpuSecPerRun: 0.5,
+        peakRssMb: 100,
+      },
+      {
+        name: `${suite} sluice`,
+        note: "",
+        records: 100,
+        runs: [1],
+        recordsPerSec: 2_000_000 * ratio,
+        ratioToBaseline: ratio,
+        cpuSecPerRun: 0.5 / ratio,
+        peakRssMb: 100,
+      },
+    ],
+    goals: [{ goal: `${suite} sluice within 2.0× of ${suite} loop`, met }],
+  });
+
+  it("puts every part's workloads beside their own baseline, with the goals not met named", () => {
+    const parts = [part("q1", 0.7, true), part("q5", 0.36, false)];
+    const md = summaryMarkdown("nexmark", parts);
+    expect(md).toContain("### nexmark: 2 parts");
+    expect(md).toMatch(
+      /\| q1 \| q1 loop \| 2\.00 M \| q1 sluice \| 1\.40 M \| 0\.70 \|.*\| all met \|/,
+    );
+    expect(md).toMatch(
+      /\| q5 \| .*\| 0\.36 \|.*NOT met: q5 sluice within 2\.0× of q5 loop \|/,
+    );
+    expect(md).not.toMatch(/\| q1 loop \| 2\.00 M \| 1\.00/); // baselines are not rows of their own
+    const svg = summaryChart("nexmark", parts);
+    expect(svg.match(/<rect /g)).toHaveLength(2);
+    expect(svg).toContain("×0.70 of q1 loop");
+    expect(svg).toContain("×0.36 of q5 loop");
+    expect(svg).toContain("×0.5 (2× its cost)");
   });
 });
 

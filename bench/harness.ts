@@ -387,3 +387,112 @@ export function writeResults(
   writeFileSync(paths.svg, svgChart(result));
   return paths;
 }
+
+/**
+ * One table over the parts of a suite that holds several (`sluice bench nexmark` runs one
+ * part per query): each part's baseline and every other workload with its ratio to it.
+ *
+ * @example
+ * ```ts
+ * writeFileSync("bench/results/nexmark-summary.md", summaryMarkdown("nexmark", results));
+ * ```
+ */
+export function summaryMarkdown(
+  name: string,
+  results: readonly SuiteResult[],
+): string {
+  const first = results[0];
+  const lines = [
+    `### ${name}: ${results.length} parts`,
+    "",
+    first === undefined
+      ? "No parts ran."
+      : `${first.machine.cpu}, ${first.machine.cores} cores, Node ${first.machine.node}, commit ${first.machine.commit}; median of ${first.runsPerWorkload} runs after ${first.warmupRuns} warm-up runs, from ${first.startedAt}.`,
+    "",
+    "| part | baseline | baseline records/s | workload | records/s | × baseline | CPU s/run | goals |",
+    "|---|---|---:|---|---:|---:|---:|---|",
+  ];
+  for (const r of results) {
+    const base = r.results.find((w) => w.name === r.baseline);
+    const goals =
+      r.goals.length === 0
+        ? ""
+        : r.goals.every((g) => g.met)
+          ? "all met"
+          : `NOT met: ${r.goals
+              .filter((g) => !g.met)
+              .map((g) => g.goal)
+              .join("; ")}`;
+    for (const w of r.results)
+      if (w.name !== r.baseline)
+        lines.push(
+          `| ${r.suite} | ${r.baseline} | ${base === undefined ? "" : fmt(base.recordsPerSec)} | ${w.name} | ${fmt(w.recordsPerSec)} | ${w.ratioToBaseline.toFixed(2)} | ${w.cpuSecPerRun.toFixed(2)} | ${goals} |`,
+        );
+  }
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * A bar chart (SVG) of every non-baseline workload's ratio to its part's baseline, with guide
+ * lines at 1 (as fast as the baseline) and 0.5 (twice its cost): the parts of a suite side by
+ * side, which one chart per part does not show.
+ *
+ * @example
+ * ```ts
+ * writeFileSync("bench/results/nexmark-summary.svg", summaryChart("nexmark", results));
+ * ```
+ */
+export function summaryChart(
+  name: string,
+  results: readonly SuiteResult[],
+): string {
+  const rows = results.flatMap((r) =>
+    r.results
+      .filter((w) => w.name !== r.baseline)
+      .map((w) => ({ label: w.name, base: r.baseline, w })),
+  );
+  const rowH = 26;
+  const labelW = 260;
+  const barW = 460;
+  const max = Math.max(1.25, ...rows.map((x) => x.w.ratioToBaseline));
+  const x = (ratio: number): number =>
+    labelW + Math.round((ratio / max) * barW);
+  const top = 34;
+  const height = top + 24 + rowH * rows.length;
+  const esc = (s: string): string =>
+    s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+  const bars = rows.map((row, i) => {
+    const y = top + i * rowH;
+    const r = row.w.ratioToBaseline;
+    const w = Math.max(1, x(r) - labelW);
+    return [
+      `<text x="${labelW - 8}" y="${y + 16}" text-anchor="end" font-size="13">${esc(row.label)}</text>`,
+      `<rect x="${labelW}" y="${y + 4}" width="${w}" height="${rowH - 8}" fill="${r >= 1 ? "#2a8f4a" : r >= 0.5 ? "#2a6fb0" : "#c0392b"}"/>`,
+      `<text x="${labelW + w + 6}" y="${y + 16}" font-size="12">×${r.toFixed(2)} of ${esc(row.base)} (${fmt(row.w.recordsPerSec)}/s)</text>`,
+    ].join("");
+  });
+  const guide = (ratio: number, text: string): string =>
+    `<line x1="${x(ratio)}" y1="${top - 4}" x2="${x(ratio)}" y2="${height - 18}" stroke="#555" stroke-dasharray="4 3"/>` +
+    `<text x="${x(ratio)}" y="${height - 4}" text-anchor="middle" font-size="11">${text}</text>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${labelW + barW + 260}" height="${height}" font-family="sans-serif">
+<text x="10" y="18" font-size="14" font-weight="bold">${esc(name)}: records/s as a ratio of each part's baseline, same run</text>
+${bars.join("\n")}
+${guide(1, "×1 baseline")}
+${guide(0.5, "×0.5 (2× its cost)")}
+</svg>
+`;
+}
+
+/** Writes `<dir>/<name>-summary.md` and `.svg` for a suite of several parts; returns the paths. */
+export function writeSummary(
+  name: string,
+  results: readonly SuiteResult[],
+  dir: string,
+): { md: string; svg: string } {
+  mkdirSync(dir, { recursive: true });
+  const base = join(dir, `${name}-summary`);
+  const paths = { md: `${base}.md`, svg: `${base}.svg` };
+  writeFileSync(paths.md, summaryMarkdown(name, results));
+  writeFileSync(paths.svg, summaryChart(name, results));
+  return paths;
+}

@@ -2,7 +2,15 @@ import { join } from "node:path";
 import { endpoints, requireServices } from "../stack/index.js";
 import type { Endpoints, ServiceName } from "../stack/index.js";
 import { connectorSuites, defaultConnectorBench } from "./connectors.js";
-import { markdown, runSuite, writeResults, type Suite } from "./harness.js";
+import {
+  markdown,
+  runSuite,
+  summaryMarkdown,
+  writeResults,
+  writeSummary,
+  type Suite,
+  type SuiteResult,
+} from "./harness.js";
 import {
   defaultNexmarkKafkaBench,
   nexmarkKafkaSuite,
@@ -200,17 +208,25 @@ export async function runBench(
     Array.isArray(made) ? made : [made as Suite],
     options.only,
   );
+  const results: SuiteResult[] = [];
   for (const suite of suites) {
     const result = await runSuite(suite, {
       runs: options.runs,
       warmup: options.warmup,
       ...(onProgress ? { onProgress } : {}),
     });
+    results.push(result);
     const paths = writeResults(result, options.out);
     console.log("\n" + markdown(result));
     console.log(
       `results: ${paths.json}\n         ${paths.md}\n         ${paths.svg}`,
     );
+  }
+  if (results.length > 1) {
+    // The parts side by side (one chart per part does not show them together).
+    const paths = writeSummary(suiteName, results, options.out);
+    console.log("\n" + summaryMarkdown(suiteName, results));
+    console.log(`summary: ${paths.md}\n         ${paths.svg}`);
   }
 }
 
