@@ -95,23 +95,40 @@ export interface OverloadOptions {
   readonly stepSeconds: number;
   /** The worker's `maxInFlight`: the memory bound (must hold a window's inputs). */
   readonly maxInFlight: number;
-  /**
-   * Busy µs per input in the worker (`WorkerConfig.costMicros`), standing for a heavier job
-   * than the bare count (an enrichment): its capacity is under 1 000 000 / `costMicros`
-   * inputs/s, well below what the producer on the same machine can offer.
-   */
-  readonly costMicros: number;
-  /** Where the per-sample timeline goes (`scaling-overload-timeline.{json,md,svg}`). */
+  /** One staircase (workload) per job, each with a fresh worker and topic. */
+  readonly jobs: readonly OverloadJob[];
+  /** Where the timelines go (`scaling-overload-<kind>-timeline.{json,md,svg}`). */
   readonly out: string;
 }
 
+/**
+ * What caps the worker below the input, beside the windowed count. `cpu`: busy µs per input
+ * (`WorkerConfig.costMicros`), a heavier job such as an enrichment that parses and computes;
+ * capacity under 1 000 000 / `costMicros` inputs/s, less on a loaded machine. `paced`: the
+ * inputs go through `rateLimit` at `ratePerSec` (`WorkerConfig.ratePerSec`), a job bound by
+ * an outside quota; inputs wait there unacknowledged, so the source's `maxInFlight` is what
+ * stops intake.
+ */
+export type OverloadJob =
+  | { readonly kind: "cpu"; readonly costMicros: number }
+  | { readonly kind: "paced"; readonly ratePerSec: number };
+
+const jobName = (job: OverloadJob): string =>
+  job.kind === "cpu"
+    ? `CPU-bound job (${job.costMicros} µs/input)`
+    : `paced job (rateLimit ${job.ratePerSec}/s)`;
+
 export const defaultOverloadBench = {
-  // with 100 µs per input the worker processes ≤ 10 k/s: 0.5×, ~1×, ~2× and ~4× its capacity
-  rates: [5_000, 10_000, 20_000, 40_000],
+  // capacity ~5 k inputs/s (150 µs/input gives 3.5–6.5 k/s depending on the machine's load):
+  // the steps are about 0.5×, 1×, 2× and 4× of it, all well within what the producer offers
+  rates: [2_500, 5_000, 10_000, 20_000],
   stepSeconds: 8,
   maxInFlight: 50_000,
-  costMicros: 100,
-} as const;
+  jobs: [
+    { kind: "cpu", costMicros: 150 },
+    { kind: "paced", ratePerSec: 5_000 },
+  ],
+} as const satisfies Omit<OverloadOptions, "brokers" | "out">;
 
 /** One sample of the overload run. */
 export interface OverloadSample {
@@ -163,8 +180,8 @@ function eventPool(): { key: string; value: Buffer }[] {
 }
 
 /**
- * `scaling-overload`: one worker process runs the windowed count with `costMicros` of extra
- * work per input (a heavier job, capped below what the producer offers) while this process
+ * `scaling-overload`: per job, one worker process runs that job and the windowed count (its
+ * capacity capped well below what the producer offers) while this process
  * produces Nexmark events to its one-partition topic at stepped rates (`rates`, `stepSeconds`
  * each), sampling every 500 ms what was produced, what the worker processed (lag = the
  * difference), the worker's RSS, heap and unsettled inputs. Below the worker's capacity lag
@@ -175,17 +192,36 @@ function eventPool(): { key: string; value: Buffer }[] {
 export function overloadSuite(o: OverloadOptions): Suite {
   const topics: string[] = [];
   const groups: string[] = [];
+  const workloads = o.jobs.map((job) => staircase(o, job, topics, groups));
+  return {
+    name: "scaling-overload",
+    baseline: workloads[0]!.name,
+    workloads,
+    teardown: () => dropKafka(o.brokers, topics, groups),
+  };
+}
+
+/** The timeline files of one job's staircase in `out`, without extension. */
+export const timelineBase = (out: string, job: OverloadJob): string =>
+  join(out, `scaling-overload-${job.kind}-timeline`);
+
+function staircase(
+  o: OverloadOptions,
+  job: OverloadJob,
+  topics: string[],
+  groups: string[],
+): Workload {
   let summary = "";
   const total = o.rates.reduce((n, r) => n + r * o.stepSeconds, 0);
   let processedLast = 0;
-  const staircase: Workload = {
-    name: "stepped input rate",
+  return {
+    name: jobName(job),
     // what the worker processed in the last run (records/s = its mean rate over the staircase)
     get records() {
       return processedLast > 0 ? processedLast : total;
     },
     get note() {
-      return `1 worker (${o.costMicros} µs of work per input, maxInFlight ${o.maxInFlight}), input ${o.rates.map((r) => `${r / 1000}k`).join("→")} events/s, ${o.stepSeconds} s each${summary}`;
+      return `1 worker (maxInFlight ${o.maxInFlight}), input ${o.rates.map((r) => `${r / 1000}k`).join("→")} events/s, ${o.stepSeconds} s each${summary}`;
     },
     run: async () => {
       const topic = `bench-overload-${unique()}`;
@@ -205,7 +241,9 @@ export function overloadSuite(o: OverloadOptions): Suite {
         topic,
         group,
         maxInFlight: o.maxInFlight,
-        costMicros: o.costMicros,
+        ...(job.kind === "cpu"
+          ? { costMicros: job.costMicros }
+          : { ratePerSec: job.ratePerSec }),
       });
       // librdkafka keeps the order of sends on a partition (idempotent producer), so several
       // sends can be in flight without reordering event time; kafkajs, one send at a time,
@@ -286,9 +324,9 @@ export function overloadSuite(o: OverloadOptions): Suite {
         processedLast = workers.processed;
         const steps = stepTable(samples, o.rates);
         summary = `; ${describeSteps(steps)}`;
-        const paths = writeTimeline(o.out, samples, o, steps);
+        const paths = writeTimeline(o, job, samples, steps);
         console.log(
-          `\nscaling-overload: 1 worker, ${o.costMicros} µs of work per input, maxInFlight ${o.maxInFlight}\n${stepMarkdown(steps)}timeline: ${paths.join(", ")}`,
+          `\nscaling-overload, ${jobName(job)}, maxInFlight ${o.maxInFlight}:\n${stepMarkdown(steps)}timeline: ${paths.join(", ")}`,
         );
         return { seconds };
       } finally {
@@ -296,12 +334,6 @@ export function overloadSuite(o: OverloadOptions): Suite {
         await workers.stop();
       }
     },
-  };
-  return {
-    name: "scaling-overload",
-    baseline: staircase.name,
-    workloads: [staircase],
-    teardown: () => dropKafka(o.brokers, topics, groups),
   };
 }
 
@@ -385,19 +417,19 @@ export function stepMarkdown(steps: readonly OverloadStep[]): string {
  * as SVG into `dir`; returns the three paths.
  */
 function writeTimeline(
-  dir: string,
-  samples: readonly OverloadSample[],
   o: OverloadOptions,
+  job: OverloadJob,
+  samples: readonly OverloadSample[],
   steps: readonly OverloadStep[],
 ): string[] {
-  mkdirSync(dir, { recursive: true });
-  const base = join(dir, "scaling-overload-timeline");
+  mkdirSync(o.out, { recursive: true });
+  const base = timelineBase(o.out, job);
   writeFileSync(
     `${base}.json`,
     JSON.stringify(
       {
+        job,
         maxInFlight: o.maxInFlight,
-        costMicros: o.costMicros,
         stepSeconds: o.stepSeconds,
         rates: o.rates,
         steps,
@@ -409,16 +441,17 @@ function writeTimeline(
   );
   writeFileSync(
     `${base}.md`,
-    `1 worker, ${o.costMicros} µs of work per input, maxInFlight ${o.maxInFlight}, ${o.stepSeconds} s per step\n\n${stepMarkdown(steps)}`,
+    `1 worker, ${jobName(job)}, maxInFlight ${o.maxInFlight}, ${o.stepSeconds} s per step\n\n${stepMarkdown(steps)}`,
   );
-  writeFileSync(`${base}.svg`, timelineSvg(samples, o));
+  writeFileSync(`${base}.svg`, timelineSvg(samples, jobName(job), o));
   return [`${base}.json`, `${base}.md`, `${base}.svg`];
 }
 
 /** Lag (left axis) and the worker's RSS and heap (right axis, MB) over time, steps marked. */
 export function timelineSvg(
   samples: readonly OverloadSample[],
-  o: Pick<OverloadOptions, "rates" | "costMicros" | "maxInFlight">,
+  job: string,
+  o: Pick<OverloadOptions, "rates" | "maxInFlight">,
 ): string {
   const W = 720;
   const H = 300;
@@ -427,7 +460,11 @@ export function timelineSvg(
   const top = 40;
   const bottom = 40;
   const tMax = Math.max(...samples.map((s) => s.t), 1);
-  const lagMax = Math.max(...samples.map((s) => s.lag), 1);
+  const lagMax = Math.max(
+    ...samples.map((s) => Math.max(s.lag, s.inFlight)),
+    o.maxInFlight,
+    1,
+  );
   const mbMax = Math.max(...samples.map((s) => Math.max(s.rssMb, s.heapMb)), 1);
   const x = (t: number): number => left + (t / tMax) * (W - left - right);
   const y = (v: number, max: number): number =>
@@ -447,8 +484,9 @@ export function timelineSvg(
     return { rate, from, to };
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">
-<text x="10" y="18" font-size="14" font-weight="bold">scaling-overload: 1 worker (${o.costMicros} µs/input, maxInFlight ${o.maxInFlight}), input stepped up</text>
-<text x="10" y="33" fill="#2a6fb0">lag (events, left)</text><text x="140" y="33" fill="#c0392b">worker RSS (MB, right)</text><text x="300" y="33" fill="#e67e22">worker heap used (MB, right)</text>
+<text x="10" y="18" font-size="14" font-weight="bold">scaling-overload: 1 worker, ${job}, maxInFlight ${o.maxInFlight}</text>
+<text x="10" y="33" fill="#2a6fb0">lag (events, left)</text><text x="130" y="33" fill="#27ae60">in flight (left; dashed: maxInFlight)</text><text x="370" y="33" fill="#c0392b">RSS (MB, right)</text><text x="490" y="33" fill="#e67e22">heap used (MB, right)</text>
+<line x1="${left}" y1="${y(o.maxInFlight, lagMax).toFixed(1)}" x2="${W - right}" y2="${y(o.maxInFlight, lagMax).toFixed(1)}" stroke="#27ae60" stroke-dasharray="2 3"/>
 <line x1="${left}" y1="${H - bottom}" x2="${W - right}" y2="${H - bottom}" stroke="#999"/>
 <line x1="${left}" y1="${top}" x2="${left}" y2="${H - bottom}" stroke="#2a6fb0"/>
 <line x1="${W - right}" y1="${top}" x2="${W - right}" y2="${H - bottom}" stroke="#c0392b"/>
@@ -462,6 +500,7 @@ ${marks
   )
   .join("\n")}
 <path d="${line((s) => s.lag, lagMax)}" fill="none" stroke="#2a6fb0" stroke-width="2"/>
+<path d="${line((s) => s.inFlight, lagMax)}" fill="none" stroke="#27ae60" stroke-width="1.5"/>
 <path d="${line((s) => s.rssMb, mbMax)}" fill="none" stroke="#c0392b" stroke-width="2"/>
 <path d="${line((s) => s.heapMb, mbMax)}" fill="none" stroke="#e67e22" stroke-width="2"/>
 </svg>

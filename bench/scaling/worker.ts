@@ -8,9 +8,11 @@
  * It joins the group paused, so the parent can wait for a stable assignment before the clock
  * starts, and every worker's inputs are counted once.
  */
-import { map, tap } from "rxjs";
+import { identity, map, tap } from "rxjs";
 import { kafkaSource } from "../../connectors/kafka/index.js";
 import { isRecord } from "../../operators/element.js";
+import { rateLimit } from "../../operators/rate-limit.js";
+import { TokenBucket } from "../../operators/token-bucket.js";
 import { nexmarkCodec } from "../nexmark/avro.js";
 import { unkeyed } from "../nexmark/kafka.js";
 import type { NexmarkEvent } from "../nexmark/generator.js";
@@ -29,6 +31,13 @@ export interface WorkerConfig {
    * several times what the worker processes from a producer on the same machine.
    */
   readonly costMicros?: number;
+  /**
+   * Paces the job to this many inputs/s with `rateLimit` on a `TokenBucket` (default: not
+   * paced): stands for a job bound by an outside quota (an enrichment API allowing so many
+   * calls/s). Inputs wait in the operator unacknowledged, so only the source's `maxInFlight`
+   * keeps them from piling up in memory.
+   */
+  readonly ratePerSec?: number;
 }
 
 export type ToWorker = { readonly type: "go" } | { readonly type: "stop" };
@@ -111,6 +120,16 @@ function main(config: WorkerConfig): void {
   const sub = source
     .records()
     .pipe(
+      config.ratePerSec === undefined
+        ? identity
+        : rateLimit<NexmarkEvent>({
+            bucket: new TokenBucket({
+              ratePerSec: config.ratePerSec,
+              burst: Math.max(1, Math.round(config.ratePerSec / 10)),
+            }),
+            // never reached: what it holds is in flight, which the source caps
+            maxQueued: config.maxInFlight + 1,
+          }),
       map(unkeyed),
       tap(() => {
         if (cost > 0) spin(cost);
