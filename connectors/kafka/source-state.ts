@@ -38,61 +38,66 @@ export interface SeekFence {
   rejected: number;
 }
 
-export interface Entry<T> {
-  readonly msg: FetchedMessage;
-  readonly value: T | undefined;
-  readonly error: SluiceError | undefined;
-  done: boolean;
-}
-
-/** One fetched batch: one tracker handle for all of its records (`trackBatch`). */
+/**
+ * One fetched batch: one tracker handle for all of its records (`trackBatch`). Only what a
+ * redelivery and the commit point need is kept while its records are in flight: the fetched
+ * messages and one done flag per record. Decoded values are not kept (a window can hold a
+ * batch's records for minutes): a redelivery decodes the bytes again.
+ */
 export interface BatchState<T> {
   readonly ps: PartitionState<T>;
   readonly last: number;
-  readonly entries: readonly Entry<T>[];
+  readonly messages: readonly FetchedMessage[];
+  /** Per record of `messages`: 1 once acknowledged (never delivered again), else 0. */
+  readonly done: Uint8Array;
   handle: AckHandle;
   /** Records of the current delivery not settled yet. */
   outstanding: number;
   failed: boolean;
+  /** Tells the source that a record of this batch is settled. */
+  readonly onSettled: (
+    batch: BatchState<T>,
+    error: SluiceError | undefined,
+  ) => void;
 }
 
-/** The handle a record carries: forwards to its batch's handle and tells the source when this record is settled. */
+/**
+ * The handle a record carries: forwards to its batch's current handle and tells the source
+ * when this record is settled. Kept small (three fields): one lives per in-flight record.
+ */
 export class RecordAck<T> implements AckHandle {
+  /** Pending descendants; -1 once settled. */
   private count = 1;
-  private done = false;
   constructor(
     private readonly batch: BatchState<T>,
-    private readonly handle: AckHandle,
-    private readonly onSettled: (
-      batch: BatchState<T>,
-      error: SluiceError | undefined,
-    ) => void,
-    readonly entry: Entry<T>,
+    private readonly index: number,
   ) {}
   get settled(): boolean {
-    return this.done;
+    return this.count < 0;
   }
   retain(count: number): void {
-    if (this.done) return;
+    if (this.count < 0) return;
     this.count += count;
-    this.handle.retain(count);
+    // The batch handle is replaced only once every record of a delivery is settled, so
+    // an unsettled record's batch still holds the handle it was delivered with.
+    this.batch.handle.retain(count);
     if (this.count <= 0) this.finish(undefined);
   }
   ack(): void {
-    if (this.done) return;
+    if (this.count < 0) return;
     this.count -= 1;
-    this.handle.ack();
+    this.batch.handle.ack();
     if (this.count === 0) this.finish(undefined);
   }
   nack(error: SluiceError): void {
-    if (this.done) return;
-    this.handle.nack(error);
+    if (this.count < 0) return;
+    this.batch.handle.nack(error);
     this.finish(error);
   }
   private finish(error: SluiceError | undefined): void {
-    this.done = true;
-    if (error === undefined) this.entry.done = true;
-    this.onSettled(this.batch, error);
+    this.count = -1;
+    if (error === undefined) this.batch.done[this.index] = 1;
+    this.batch.onSettled(this.batch, error);
   }
 }
 
@@ -105,10 +110,11 @@ export function commitPoint<T>(ps: PartitionState<T>): number | undefined {
   const committed = ps.tracker.committable;
   const head = ps.batches.values().next();
   if (head.done === true || head.value.failed) return committed;
+  const { messages, done } = head.value;
   let point = committed;
-  for (const entry of head.value.entries) {
-    if (!entry.done) break;
-    point = entry.msg.offset + 1;
+  for (let i = 0; i < messages.length; i++) {
+    if (done[i] !== 1) break;
+    point = messages[i]!.offset + 1;
   }
   return point === undefined || (committed !== undefined && point < committed)
     ? committed

@@ -20,7 +20,7 @@ import { OffsetCommitter } from "./source-commit.js";
 import { closedError, decodeError } from "./errors.js";
 import { RecordAck } from "./source-state.js";
 import { tpKey } from "../internal/partition-key.js";
-import type { BatchState, Entry, PartitionState } from "./source-state.js";
+import type { BatchState, PartitionState } from "./source-state.js";
 import { KafkaSourceMetrics } from "./metrics.js";
 import { resolveKafkaSourceOptions } from "./options.js";
 import { SettleWaiters } from "../internal/settle-waiters.js";
@@ -615,7 +615,7 @@ export class KafkaSource<T> implements Source<T> {
     for (const state of states) ps.batches.add(state);
     ps.nextOffset = last + 1;
     batch.resolve(last);
-    for (const state of states) this.deliver(state, state.entries);
+    for (const state of states) this.deliver(state, undefined);
     if (this.inFlightCount >= this.options.maxInFlight) {
       this.backpressured = true;
       this.syncPause();
@@ -635,19 +635,30 @@ export class KafkaSource<T> implements Source<T> {
     messages: readonly FetchedMessage[],
   ): BatchState<T>[] {
     const states: BatchState<T>[] = [];
-    let run: FetchedMessage[] = [];
-    const flush = (): void => {
+    const onSettled = this.onSettled;
+    const batch = (run: readonly FetchedMessage[]): void => {
       const head = run[0];
       const tail = run[run.length - 1];
       if (head === undefined || tail === undefined) return;
       states.push({
         ps,
         last: tail.offset,
-        entries: run.map((msg) => this.decodeEntry(ps, msg)),
+        messages: run,
+        done: new Uint8Array(run.length),
         handle: ps.tracker.trackBatch(head.offset, tail.offset, run.length),
         outstanding: 0,
         failed: false,
+        onSettled,
       });
+    };
+    // Nothing to skip (no restore, or past its done ranges): the fetched run as it is.
+    if (ps.skipUntil < (messages[0]?.offset ?? 0)) {
+      batch(messages);
+      return states;
+    }
+    let run: FetchedMessage[] = [];
+    const flush = (): void => {
+      batch(run);
       run = [];
     };
     for (const msg of messages) {
@@ -703,36 +714,41 @@ export class KafkaSource<T> implements Source<T> {
     return this.drain(() => !this.held(), HELD_WAIT_MS);
   }
 
-  private decodeEntry(ps: PartitionState<T>, msg: FetchedMessage): Entry<T> {
-    try {
-      const value = this.options.decode(msg.value ?? Buffer.alloc(0));
-      return { msg, value, error: undefined, done: false };
-    } catch (cause) {
-      this.metrics.decodeErrors += 1;
-      const origin = { ...ps.tp, offset: msg.offset };
-      return {
-        msg,
-        value: undefined,
-        error: decodeError(origin, cause),
-        done: false,
-      };
-    }
-  }
+  private readonly onSettled = (
+    b: BatchState<T>,
+    error: SluiceError | undefined,
+  ): void => this.settled(b, error);
 
-  /** Emits `entries` of `state` under its current handle. */
-  private deliver(state: BatchState<T>, entries: readonly Entry<T>[]): void {
-    const { ps } = state;
-    state.outstanding += entries.length;
-    ps.inFlight += entries.length;
-    this.inFlightCount += entries.length;
-    const onSettled = (
-      b: BatchState<T>,
-      error: SluiceError | undefined,
-    ): void => this.settled(b, error);
-    for (const entry of entries) {
-      const ack = new RecordAck(state, state.handle, onSettled, entry);
-      if (entry.error !== undefined) {
-        this.badRecord(ps, entry, ack);
+  /**
+   * Decodes and emits the records of `state` under its current handle: those at
+   * `indices`, or all of them. Values are decoded here, at each delivery, and not kept.
+   */
+  private deliver(
+    state: BatchState<T>,
+    indices: readonly number[] | undefined,
+  ): void {
+    const { ps, messages } = state;
+    const n = indices === undefined ? messages.length : indices.length;
+    state.outstanding += n;
+    ps.inFlight += n;
+    this.inFlightCount += n;
+    const decode = this.options.decode;
+    const { topic, partition } = ps.tp;
+    for (let j = 0; j < n; j++) {
+      const i = indices === undefined ? j : indices[j]!;
+      const m = messages[i]!;
+      const ack = new RecordAck(state, i);
+      let value: T;
+      try {
+        value = decode(m.value ?? Buffer.alloc(0));
+      } catch (cause) {
+        this.metrics.decodeErrors += 1;
+        this.badRecord(
+          ps,
+          m,
+          decodeError({ topic, partition, offset: m.offset }, cause),
+          ack,
+        );
         continue;
       }
       const subscriber = this.subscriber;
@@ -742,18 +758,13 @@ export class KafkaSource<T> implements Source<T> {
         continue;
       }
       this.metrics.recordsIn += 1;
-      const m = entry.msg;
       // What record() builds, without its init object (one allocation less per record).
       const r: Record<T> = {
         key: m.key === null ? undefined : m.key.toString("utf8"),
-        value: entry.value as T,
+        value,
         timestamp: m.timestamp,
         headers: m.headers,
-        origin: {
-          topic: ps.tp.topic,
-          partition: ps.tp.partition,
-          offset: m.offset,
-        },
+        origin: { topic, partition, offset: m.offset },
         ack,
       };
       subscriber.next(r);
@@ -762,10 +773,10 @@ export class KafkaSource<T> implements Source<T> {
 
   private badRecord(
     ps: PartitionState<T>,
-    entry: Entry<T>,
+    m: FetchedMessage,
+    error: SluiceError,
     ack: RecordAck<T>,
   ): void {
-    const error = entry.error!;
     switch (this.options.onDecodeError) {
       case "skip":
         this.metrics.skipped += 1;
@@ -778,7 +789,6 @@ export class KafkaSource<T> implements Source<T> {
         return;
       }
       case "dead-letter": {
-        const m = entry.msg;
         this.deadLetters!.send([
           deadLetterMessage(this.options.deadLetterTopic!, ps.tp, m, error),
         ]).then(
@@ -827,8 +837,10 @@ export class KafkaSource<T> implements Source<T> {
       }
       state.handle = ps.tracker.retry(state.last);
       state.failed = false;
-      const again = state.entries.filter((e) => !e.done);
-      for (const e of state.entries) if (e.done) state.handle.ack();
+      const again: number[] = [];
+      for (let i = 0; i < state.done.length; i++)
+        if (state.done[i] === 1) state.handle.ack();
+        else again.push(i);
       this.metrics.redelivered += again.length;
       this.deliver(state, again);
     };
