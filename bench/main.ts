@@ -74,10 +74,10 @@ export const SUITES: {
   },
   outreach: {
     describe:
-      "outreach fan-out (issue 6): 1,000,000 job ids × scale through Kafka to the simulators, action log on PostgreSQL, beside the simulators' own ceiling; main-thread heap/RSS curve (needs `sluice stack up`)",
+      "outreach fan-out (issue 6): 1,000,000 job ids × scale to the simulators, on the embedded default and through Kafka with the action log on PostgreSQL, beside the simulators' own ceiling; main-thread heap/RSS curves (needs `sluice stack up`)",
     requires: ["kafka", "postgres"],
-    make: (scale, env) =>
-      outreachSuite(Math.max(1_000, Math.round(1_000_000 * scale)), env),
+    make: (scale, env, out) =>
+      outreachSuite(Math.max(1_000, Math.round(1_000_000 * scale)), env, out),
   },
   connectors: {
     describe:
@@ -122,7 +122,7 @@ export const SUITES: {
     describe:
       "the pipelines end to end: the reviews chain (embedded and on the real stack, beside one job hop on the in-memory log), the outreach fan-out of 1 M job ids × scale, and the e-shop saga (embedded and on Kafka + PostgreSQL)",
     requires: ["kafka", "cassandra", "postgres", "memcached"],
-    make: (scale, env) => pipelineSuites(scale, env),
+    make: (scale, env, out) => pipelineSuites(scale, env, out),
   },
   scaling: {
     describe:

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import {
   createPostgresPool,
@@ -15,6 +16,11 @@ import {
 } from "../pipelines/outreach/clients.js";
 import { runPlannerFiring } from "../pipelines/outreach/planner.js";
 import {
+  startJobServiceSimulator,
+  startOutreachServiceSimulator,
+  startSegmentServiceSimulator,
+} from "../pipelines/outreach/simulators.js";
+import {
   migrateActionLog,
   postgresActionLog,
 } from "../pipelines/outreach/postgres-action-log.js";
@@ -22,7 +28,12 @@ import { newResultsStats, runResults } from "../pipelines/outreach/results.js";
 import { newSenderStats, runSender } from "../pipelines/outreach/sender.js";
 import type { SimulatorWorkerData } from "../pipelines/outreach/simulators-worker.js";
 import { DEMO_SEGMENTS } from "../pipelines/outreach/system.js";
-import { kafkaTransport } from "../pipelines/outreach/transport.js";
+import {
+  embeddedTransport,
+  kafkaTransport,
+} from "../pipelines/outreach/transport.js";
+import { memoryActionLog } from "../pipelines/outreach/action-log.js";
+import { MemoryLog } from "../connectors/memory/log.js";
 import {
   firingAt,
   idempotencyKey,
@@ -49,10 +60,15 @@ function startSimulators(
   data: SimulatorWorkerData,
   onResults: (results: readonly DeliveryResult[]) => void,
 ): Promise<Simulators> {
-  const worker = new Worker(
-    new URL("../pipelines/outreach/simulators-worker.js", import.meta.url),
-    { workerData: data },
+  const script = new URL(
+    "../pipelines/outreach/simulators-worker.js",
+    import.meta.url,
   );
+  // Run from the sources (vitest), there is no compiled worker script: the simulators then
+  // share this thread, so the heap curve includes their state (the bench runs from dist/).
+  if (!existsSync(fileURLToPath(script)))
+    return startSimulatorsHere(data, onResults);
+  const worker = new Worker(script, { workerData: data });
   return new Promise((resolve, reject) => {
     const sims: {
       urls?: Simulators["urls"];
@@ -91,6 +107,43 @@ function startSimulators(
   });
 }
 
+async function startSimulatorsHere(
+  data: SimulatorWorkerData,
+  onResults: (results: readonly DeliveryResult[]) => void,
+): Promise<Simulators> {
+  const chaos = { latencyMs: data.latencyMs };
+  const segment = await startSegmentServiceSimulator({
+    apiKey: data.apiKey,
+    segments: data.segments,
+    ...chaos,
+  });
+  const jobs = await startJobServiceSimulator({
+    apiKey: data.apiKey,
+    segments: data.segments,
+    ...chaos,
+  });
+  const outreach = await startOutreachServiceSimulator({
+    apiKey: data.apiKey,
+    ...chaos,
+    resultDelayMs: 1,
+    onResults,
+  });
+  return {
+    urls: { segment: segment.url, jobs: jobs.url, outreach: outreach.url },
+    get stats() {
+      return {
+        sent: outreach.sent,
+        duplicates: outreach.duplicates,
+        pendingResults: outreach.pendingResults,
+      };
+    },
+    async stop() {
+      await outreach.drained();
+      await Promise.all([segment.close(), jobs.close(), outreach.close()]);
+    },
+  };
+}
+
 /** One memory sample of the main thread (the pipeline), MB. */
 interface Sample {
   readonly t: number;
@@ -114,7 +167,12 @@ const median = (xs: number[]): number => {
  * The simulators run in a worker thread, so the main thread's heap is the pipeline's; its
  * RSS/heap is sampled every 250 ms and the peak is reported beside the steady state.
  */
-export function outreachSuite(jobs: number, env: Endpoints): Suite {
+export function outreachSuite(
+  jobs: number,
+  env: Endpoints,
+  /** Where the memory curves go (`--out`). Default `bench/results`. */
+  out: string = join(process.cwd(), "bench", "results"),
+): Suite {
   const id = randomBytes(4).toString("hex");
   const schema = `outreach_bench_${id}`;
   const topics = {
@@ -130,11 +188,18 @@ export function outreachSuite(jobs: number, env: Endpoints): Suite {
   // The harness always makes at least one warm-up call; here it warms up on a small firing
   // (`WARMUP_JOBS`), so the heavy run happens once.
   const WARMUP_JOBS = Math.min(jobs, 5_000);
-  let fanOutCalls = 0;
+  const fanOutCalls = { stack: 0, embedded: 0 };
   let ceilingCalls = 0;
-  let memoryNote = "";
+  const memoryNotes = { stack: "", embedded: "" };
   const suiteTransport = kafkaTransport(env.kafkaBrokers, topics);
-  let resultsSink: Sink<Buffer> | undefined;
+  // Where the outreach simulator's results go: the suite's Kafka topic, or the in-memory
+  // log of the embedded run in progress (runs never overlap).
+  interface ResultsTarget {
+    readonly sink: Sink<Buffer>;
+    close(): Promise<void>;
+  }
+  let kafkaResults: ResultsTarget | undefined;
+  let resultsTarget: ResultsTarget | undefined;
   let resultsWriting: Promise<void> = Promise.resolve();
   const secret = new Secret(API_KEY, "inline");
   const clients = () => {
@@ -186,26 +251,43 @@ export function outreachSuite(jobs: number, env: Endpoints): Suite {
     },
   };
 
-  const fanOut: Workload = {
-    name: "outreach fan-out (Kafka + PostgreSQL)",
+  /**
+   * The fan-out on Kafka + PostgreSQL (`stack`), or on the embedded default (`embedded`: a
+   * fresh in-memory log and action log per run, the simulators' results routed to it).
+   */
+  const fanOut = (kind: "stack" | "embedded"): Workload => ({
+    name:
+      kind === "stack"
+        ? "outreach fan-out (Kafka + PostgreSQL)"
+        : "outreach fan-out (embedded)",
     records: jobs,
     get note() {
-      return `planner → Kafka → sender (bulk action log, evaluation, sends) → results via Kafka → action log; ${memoryNote}`;
+      return kind === "stack"
+        ? `planner → Kafka → sender (bulk action log, evaluation, sends) → results via Kafka → action log; ${memoryNotes.stack}`
+        : `the same jobs on the in-memory log and action log; ${memoryNotes.embedded}`;
     },
     run: async () => {
       if (db === undefined || sims === undefined) throw new Error("not set up");
       const c = clients();
       const r = round++;
-      const warmup = fanOutCalls++ === 0;
+      const warmup = fanOutCalls[kind]++ === 0;
       const want = warmup
         ? Math.min(WARMUP_JOBS, segments[0]?.jobs ?? 0)
         : jobs;
-      const t = suiteTransport;
+      const log = kind === "embedded" ? new MemoryLog() : undefined;
+      const t =
+        log === undefined ? suiteTransport : embeddedTransport(log, topics);
+      if (log !== undefined) {
+        await t.setup(8);
+        const sink = t.sink(topics.results);
+        resultsTarget = { sink, close: () => sink.close() };
+      }
       const groups = {
         sender: `outreach-bench-sender-${id}-${r}`,
         results: `outreach-bench-results-${id}-${r}`,
       };
-      const actionLog = postgresActionLog(db, schema);
+      const actionLog =
+        kind === "stack" ? postgresActionLog(db, schema) : memoryActionLog();
       const senderSource = t.source(groups.sender, topics.jobs, 16);
       const resultsSource = t.source(groups.results, topics.results, 5_000);
       const dead = t.sink(topics.deadLetters);
@@ -312,32 +394,37 @@ export function outreachSuite(jobs: number, env: Endpoints): Suite {
       await Promise.all([senderSource.close(), resultsSource.close()]);
       await Promise.all([senderDone, resultsDone]);
       await Promise.all([dead.close(), jobsSink.close()]);
+      if (log !== undefined) {
+        // Results from now on (the ceiling's) go back to the suite's Kafka topic.
+        await resultsWriting;
+        const embedded = resultsTarget;
+        resultsTarget = kafkaResults;
+        await embedded?.close();
+      }
       if (!warmup) {
         const heap = samples.map((s) => s.heapMb);
         const rss = samples.map((s) => s.rssMb);
         const steady = samples.slice(Math.floor(samples.length / 4));
-        memoryNote =
+        memoryNotes[kind] =
           `main-thread heap peak ${Math.max(...heap)} MB vs steady ${median(steady.map((s) => s.heapMb))} MB, ` +
           `RSS (incl. simulator worker) peak ${Math.max(...rss)} MB vs steady ${median(steady.map((s) => s.rssMb))} MB`;
-        mkdirSync(join(process.cwd(), "bench", "results"), { recursive: true });
+        mkdirSync(out, { recursive: true });
         writeFileSync(
           join(
-            process.cwd(),
-            "bench",
-            "results",
-            `outreach-memory-${jobs}.json`,
+            out,
+            `outreach-memory-${kind === "stack" ? "" : "embedded-"}${jobs}.json`,
           ),
           JSON.stringify({ jobs, seconds, samples }, null, 1),
         );
       }
       return { seconds };
     },
-  };
+  });
 
   return {
     name: `outreach fan-out, ${jobs.toLocaleString("en")} job ids`,
     baseline: ceiling.name,
-    workloads: [ceiling, fanOut],
+    workloads: [ceiling, fanOut("embedded"), fanOut("stack")],
     async setup() {
       db = createPostgresPool({ connectionString: env.databaseUrl });
       await migrateActionLog(db, schema);
@@ -345,7 +432,8 @@ export function outreachSuite(jobs: number, env: Endpoints): Suite {
       // The outreach simulator's results, written to the results topic in order (one write
       // at a time; a failed write is retried, never dropped).
       const sink = suiteTransport.sink(topics.results);
-      resultsSink = sink;
+      kafkaResults = { sink, close: () => sink.close() };
+      resultsTarget = kafkaResults;
       const codec = outreachCodecs().result;
       sims = await startSimulators(
         { apiKey: API_KEY, segments, latencyMs: 0 },
@@ -357,7 +445,7 @@ export function outreachSuite(jobs: number, env: Endpoints): Suite {
           resultsWriting = resultsWriting.then(async () => {
             for (;;) {
               try {
-                await sink.write(batch);
+                await resultsTarget?.sink.write(batch);
                 return;
               } catch {
                 await new Promise((r) => setTimeout(r, 100));
@@ -370,7 +458,7 @@ export function outreachSuite(jobs: number, env: Endpoints): Suite {
     async teardown() {
       await sims?.stop();
       await resultsWriting;
-      await resultsSink?.close();
+      await kafkaResults?.close();
       await suiteTransport.teardown([]); // deletes the topics, closes its admin client
       if (db !== undefined) {
         await db.pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

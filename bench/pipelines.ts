@@ -53,7 +53,11 @@ export function reviewsPipelineSuite(
  * the simulators) and the e-shop saga (`sluice bench eshop`, embedded and on Kafka +
  * PostgreSQL, with the sizes its own entry uses).
  */
-export function pipelineSuites(scale: number, env: Endpoints): Suite[] {
+export function pipelineSuites(
+  scale: number,
+  env: Endpoints,
+  out?: string,
+): Suite[] {
   return [
     reviewsPipelineSuite(
       Math.max(200, Math.round(5_000 * scale)),
@@ -61,7 +65,11 @@ export function pipelineSuites(scale: number, env: Endpoints): Suite[] {
       env,
     ),
     {
-      ...outreachSuite(Math.max(1_000, Math.round(1_000_000 * scale)), env),
+      ...outreachSuite(
+        Math.max(1_000, Math.round(1_000_000 * scale)),
+        env,
+        out,
+      ),
       name: "pipelines-outreach",
     },
     {
