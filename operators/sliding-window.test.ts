@@ -6,6 +6,7 @@ import { counter } from "./aggregate.js";
 import type { Element } from "./element.js";
 import { isLate, isRecord, watermark } from "./element.js";
 import type { Record } from "./record.js";
+import { record } from "./record.js";
 import { CommitTracker } from "./commit-tracker.js";
 import type { WindowResult } from "./window-result.js";
 import { describe, rec } from "./internal/event-time-testing.js";
@@ -179,6 +180,108 @@ group("slidingWindow", () => {
 });
 
 group("slidingWindow properties", () => {
+  it("emits exactly what a window-by-window reference emits: order, firing, result and origin", () => {
+    fc.assert(
+      fc.property(
+        outOfOrder(20),
+        fc.integer({ min: 0, max: 12 }),
+        fc.integer({ min: 0, max: 10 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.boolean(),
+        (items, bound, lateness, slide, factor, onUpdate) => {
+          const size = slide * factor + (factor > 2 ? 1 : 0);
+          const elements: Element<number>[] = [];
+          let max = -Infinity;
+          items.forEach((it, offset) => {
+            elements.push(
+              record({
+                key: it.key,
+                value: it.value,
+                timestamp: it.ts,
+                origin: { topic: "t", partition: 0, offset },
+              }),
+            );
+            max = Math.max(max, it.ts);
+            elements.push(watermark(max - bound - 1));
+          });
+          elements.push(watermark(Infinity));
+          const out = runSync<number>(elements, (s) =>
+            s.pipe(
+              slidingWindow({
+                sizeMs: size,
+                slideMs: slide,
+                allowedLatenessMs: lateness,
+                emit: onUpdate ? "on-update" : "on-close",
+                aggregate: sum,
+              }),
+            ),
+          );
+          // reference: one entry per (key, window), kept until end - 1 + lateness
+          interface W {
+            key: string;
+            start: number;
+            sum: number;
+            origin: number;
+            fired: boolean;
+          }
+          const windows = new Map<string, W>();
+          const expected: string[] = [];
+          const show = (w: W, firing: string) =>
+            `${w.key} [${w.start},${w.start + size}) ${w.sum} ${firing} @${w.origin}`;
+          let wm = -Infinity;
+          for (const e of elements) {
+            if (isRecord(e)) {
+              const t = e.timestamp;
+              let live = 0;
+              for (
+                let s = Math.floor(t / slide) * slide;
+                s > t - size;
+                s -= slide
+              ) {
+                if (s + size - 1 + lateness <= wm) continue;
+                live += 1;
+                const id = `${e.key}|${s}`;
+                let w = windows.get(id);
+                if (w === undefined) {
+                  w = {
+                    key: e.key!,
+                    start: s,
+                    sum: 0,
+                    origin: e.origin!.offset,
+                    fired: s + size - 1 <= wm,
+                  };
+                  windows.set(id, w);
+                }
+                w.sum += e.value;
+                if (w.fired) expected.push(show(w, "late"));
+                else if (onUpdate) expected.push(show(w, "update"));
+              }
+              if (live === 0) expected.push(`late ${e.value}@${t}`);
+            } else if (e.kind === "watermark" && e.time > wm) {
+              wm = e.time;
+              const due = [...windows.values()]
+                .filter((w) => !w.fired && w.start + size - 1 <= wm)
+                .sort((a, b) => a.start - b.start); // stable: opening order within a start
+              for (const w of due) {
+                w.fired = true;
+                if (!onUpdate) expected.push(show(w, "on-time"));
+              }
+              for (const [id, w] of windows)
+                if (w.start + size - 1 + lateness <= wm) windows.delete(id);
+              expected.push(`wm ${wm}`);
+            }
+          }
+          expect(
+            out.map((e) =>
+              isRecord(e) ? `${describe(e)} @${e.origin!.offset}` : describe(e),
+            ),
+          ).toEqual(expected);
+        },
+      ),
+    );
+  });
+
   it("gives the same results as a brute-force reference on out-of-order input within the lateness", () => {
     fc.assert(
       fc.property(

@@ -32,24 +32,35 @@ export interface SlidingWindowOptions<T, A, R> extends WindowOptions {
 const OPEN = 0;
 const FIRED = 1;
 
+/** The accumulator and pending acks of one key's records in one pane. */
 interface Pane<A> {
-  readonly key: string | undefined;
   readonly start: number;
   acc: A;
   /** Handles of the records waiting for an open window this pane is in. */
   readonly pending: PaneAckBag;
-}
-
-interface Window {
-  readonly key: string | undefined;
-  readonly start: number;
-  phase: number;
+  /** Arrival number and origin of the pane's first record (a window's origin is its first). */
+  readonly seq: number;
   readonly origin: Origin | undefined;
 }
 
 interface KeyState<A> {
-  readonly panes: Map<number, Pane<A>>;
-  readonly windows: Map<number, Window>;
+  readonly key: string | undefined;
+  /** The key's live panes, ascending by start (a handful: size over pane, plus lateness). */
+  readonly panes: Pane<A>[];
+}
+
+/** The windows of one start, across keys: fired together, cleaned up together. */
+interface WindowGroup<A> {
+  readonly start: number;
+  phase: number;
+  /** Keys having this window, in the order the windows opened. */
+  readonly keys: KeyState<A>[];
+}
+
+/** The keys having a pane of one start, cleaned up together. */
+interface PaneGroup<A> {
+  readonly start: number;
+  readonly keys: KeyState<A>[];
 }
 
 function gcd(a: number, b: number): number {
@@ -63,8 +74,10 @@ function gcd(a: number, b: number): number {
  *
  * State is kept per pane of `gcd(sizeMs, slideMs)`: each record is added to one pane's
  * accumulator and one pane's pending ack bag, not to every window it falls in, and a firing
- * merges the window's panes. Window objects (origin, phase, firing time) are only looked up
- * when a record starts a new pane or is emitted at once (late firing, on update).
+ * merges the window's panes. A key keeps its live panes in a small array ordered by start;
+ * there is no per-window object: the windows of one start are fired (and cleaned up) as a
+ * group listing the keys that have them, and a window's origin (its first record's) is read
+ * from its panes. Windows are only registered when a record starts a new pane for its key.
  *
  * **Acknowledgement.** A record falling in `n` live windows becomes `n` descendants of its
  * origin (the operator retains `n - 1`); each window result carries the handles absorbed
@@ -99,66 +112,152 @@ export function slidingWindow<T, A, R>(
   return (source) =>
     new Observable<WindowOutput<T, R>>((subscriber) => {
       const keys = new Map<string | undefined, KeyState<A>>();
-      const windowQueue = new TimeQueue<Window>();
-      const paneQueue = new TimeQueue<Pane<A>>();
+      const windowGroups = new Map<number, WindowGroup<A>>();
+      const windowQueue = new TimeQueue<WindowGroup<A>>();
+      const paneGroups = new Map<number, PaneGroup<A>>();
+      const paneQueue = new TimeQueue<PaneGroup<A>>();
       let watermark = -Infinity;
       let windowCount = 0;
+      let arrivals = 0;
 
-      /** Emits `w` merged from its panes; `ack` undefined: a share of each pane's pending. */
+      /**
+       * Emits window `start` of `ks` merged from its panes; `ack` undefined: a share of each
+       * pane's pending. Its origin is the one of the first record of its panes to arrive.
+       */
       const emit = (
         ks: KeyState<A>,
-        w: Window,
+        start: number,
         firing: Firing,
         ack: AckHandle | undefined,
       ): void => {
         let acc = aggregate.create();
         const shares = ack === undefined ? new PaneShares() : undefined;
-        for (let p = w.start, end = w.start + size; p < end; p += pane) {
-          const found = ks.panes.get(p);
-          if (found !== undefined) {
-            acc = aggregate.merge(acc, found.acc);
-            if (shares !== undefined) shares.take(found.pending);
+        const end = start + size;
+        let seq = Infinity;
+        let origin: Origin | undefined;
+        const panes = ks.panes;
+        for (let i = 0; i < panes.length; i++) {
+          const p = panes[i]!;
+          if (p.start < start) continue;
+          if (p.start >= end) break;
+          acc = aggregate.merge(acc, p.acc);
+          if (shares !== undefined) shares.take(p.pending);
+          if (p.seq < seq) {
+            seq = p.seq;
+            origin = p.origin;
           }
         }
         subscriber.next(
           windowRecord(
-            w.key,
-            w.start,
-            w.start + size,
+            ks.key,
+            start,
+            end,
             aggregate.result(acc),
             firing,
-            w.origin,
+            origin,
             ack ?? shares!.single() ?? shares!,
           ),
         );
       };
 
-      const forget = (ks: KeyState<A>, key: string | undefined): void => {
-        if (ks.windows.size === 0 && ks.panes.size === 0) keys.delete(key);
-      };
-
-      const onWindowTime = (w: Window, time: number): void => {
-        const ks = keys.get(w.key)!;
-        if (w.phase === OPEN) {
-          if (!onUpdate) emit(ks, w, "on-time", undefined);
+      /** Fires (on time) or cleans up the windows of one start. */
+      const onWindowTime = (g: WindowGroup<A>, time: number): void => {
+        if (g.phase === OPEN) {
+          if (!onUpdate)
+            for (let i = 0; i < g.keys.length; i++)
+              emit(g.keys[i]!, g.start, "on-time", undefined);
           if (lateness > 0) {
-            w.phase = FIRED;
-            windowQueue.add(time + lateness, w);
+            g.phase = FIRED;
+            windowQueue.add(time + lateness, g);
             return;
           }
         }
-        ks.windows.delete(w.start);
-        windowCount -= 1;
-        forget(ks, w.key);
+        windowGroups.delete(g.start);
+        windowCount -= g.keys.length;
       };
 
-      const onPaneTime = (p: Pane<A>): void => {
-        const ks = keys.get(p.key)!;
-        ks.panes.delete(p.start);
-        forget(ks, p.key);
+      /** Drops the panes of one start (every window they are in has been cleaned up). */
+      const onPaneTime = (g: PaneGroup<A>): void => {
+        paneGroups.delete(g.start);
+        for (let k = 0; k < g.keys.length; k++) {
+          const ks = g.keys[k]!;
+          const panes = ks.panes;
+          if (panes[0]!.start === g.start) panes.shift();
+          else
+            for (let i = 1; i < panes.length; i++)
+              if (panes[i]!.start === g.start) {
+                panes.splice(i, 1);
+                break;
+              }
+          if (panes.length === 0) keys.delete(ks.key);
+        }
+      };
+
+      /** Registers window `start` of `ks`, opened by a record with origin `origin`. */
+      const openWindow = (ks: KeyState<A>, start: number): WindowGroup<A> => {
+        if (windowCount >= maxOpen) throw tooManyWindows(name, maxOpen);
+        windowCount += 1;
+        let g = windowGroups.get(start);
+        if (g === undefined) {
+          const last = start + size - 1;
+          const fired = last <= watermark;
+          g = { start, phase: fired ? FIRED : OPEN, keys: [] };
+          windowGroups.set(start, g);
+          windowQueue.add(fired ? last + lateness : last, g);
+        }
+        g.keys.push(ks);
+        return g;
+      };
+
+      /** Adds a pane of `start` to `ks`, keeping its panes in order of start. */
+      const newPane = (
+        ks: KeyState<A>,
+        r: Record<T>,
+        start: number,
+      ): Pane<A> => {
+        const p: Pane<A> = {
+          start,
+          acc: aggregate.create(),
+          pending: new PaneAckBag(),
+          seq: arrivals,
+          origin: r.origin,
+        };
+        const panes = ks.panes;
+        let i = panes.length;
+        while (i > 0 && panes[i - 1]!.start > start) i -= 1;
+        if (i === panes.length) panes.push(p);
+        else panes.splice(i, 0, p);
+        let g = paneGroups.get(start);
+        if (g === undefined) {
+          g = { start, keys: [] };
+          paneGroups.set(start, g);
+          paneQueue.add(
+            alignDown(start, slide, offset) + size - 1 + lateness,
+            g,
+          );
+        }
+        g.keys.push(ks);
+        return p;
+      };
+
+      /** True if `ks` has a pane other than `p` in the window starting at `start`. */
+      const hasOtherPane = (
+        ks: KeyState<A>,
+        p: Pane<A>,
+        start: number,
+      ): boolean => {
+        const panes = ks.panes;
+        const end = start + size;
+        for (let i = 0; i < panes.length; i++) {
+          const q = panes[i]!;
+          if (q.start >= end) return false;
+          if (q !== p && q.start >= start) return true;
+        }
+        return false;
       };
 
       const onRecord = (r: Record<T>): void => {
+        arrivals += 1;
         const t = r.timestamp;
         const lastStart = alignDown(t, slide, offset);
         // live windows are those not yet cleaned up: a prefix of the starts, newest first;
@@ -179,53 +278,37 @@ export function slidingWindow<T, A, R>(
         }
         let ks = keys.get(r.key);
         if (ks === undefined) {
-          ks = { panes: new Map(), windows: new Map() };
+          ks = { key: r.key, panes: [] };
           keys.set(r.key, ks);
         }
         const paneStart = alignDown(t, pane, offset);
-        let p = ks.panes.get(paneStart);
-        const fresh = p === undefined;
-        if (p === undefined) {
-          p = {
-            key: r.key,
-            start: paneStart,
-            acc: aggregate.create(),
-            pending: new PaneAckBag(),
-          };
-          ks.panes.set(paneStart, p);
-          paneQueue.add(
-            alignDown(paneStart, slide, offset) + size - 1 + lateness,
-            p,
-          );
+        const panes = ks.panes;
+        let p: Pane<A> | undefined;
+        for (let i = panes.length - 1; i >= 0; i--) {
+          const q = panes[i]!;
+          if (q.start <= paneStart) {
+            if (q.start === paneStart) p = q;
+            break;
+          }
         }
+        const fresh = p === undefined;
+        if (p === undefined) p = newPane(ks, r, paneStart);
         p.acc = aggregate.add(p.acc, r.value);
         const ack = r.ack;
         if (live > 1) ack.retain(live - 1);
         // The record is in `live` windows. The open ones take it from the pane's pending
-        // bag when they fire; the fired ones (and, on update, all) are emitted now. Only a
-        // new pane can be the first record of a window: windows exist while a pane of theirs
-        // does, so only then (or to emit) are the windows looked up.
-        const skip = fresh || onUpdate ? 0 : unfired;
-        for (let i = 0, s = lastStart; i < live; i++, s -= slide) {
-          if (i < skip) continue;
-          let w = ks.windows.get(s);
-          if (w === undefined) {
-            if (windowCount >= maxOpen) throw tooManyWindows(name, maxOpen);
-            const last = s + size - 1;
-            const fired = last <= watermark;
-            w = {
-              key: r.key,
-              start: s,
-              phase: fired ? FIRED : OPEN,
-              origin: r.origin,
-            };
-            ks.windows.set(s, w);
-            windowQueue.add(fired ? last + lateness : last, w);
-            windowCount += 1;
-          }
-          if (w.phase === FIRED) emit(ks, w, "late", ack);
-          else if (onUpdate) emit(ks, w, "update", ack);
-        }
+        // bag when they fire; the fired ones (and, on update, all) are emitted now. A window
+        // exists while a pane of its key in it does, so only a new pane can open windows.
+        if (fresh)
+          for (let i = 0, s = lastStart; i < live; i++, s -= slide)
+            if (!hasOtherPane(ks, p, s)) openWindow(ks, s);
+        if (onUpdate || unfired < live)
+          for (
+            let i = onUpdate ? 0 : unfired, s = lastStart - i * slide;
+            i < live;
+            i++, s -= slide
+          )
+            emit(ks, s, i < unfired ? "update" : "late", ack);
         if (unfired > 0 && !onUpdate) p.pending.add(ack);
       };
 
