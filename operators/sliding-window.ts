@@ -256,22 +256,42 @@ export function slidingWindow<T, A, R>(
         return false;
       };
 
+      // The windows a record is in depend only on its pane: the last pane seen, its windows'
+      // count and how many of them are live and open (for the watermark they were counted
+      // at) are kept, as records mostly come in order (and `%` on times is costly).
+      let lastPane = NaN;
+      let lastPaneSlide = NaN;
+      let countedAt = NaN;
+      let liveCount = 0;
+      let unfiredCount = 0;
+
       const onRecord = (r: Record<T>): void => {
         arrivals += 1;
         const t = r.timestamp;
-        const lastStart = alignDown(t, slide, offset);
-        // live windows are those not yet cleaned up: a prefix of the starts, newest first;
-        // the open ones (not fired yet) are a prefix of those
-        let live = 0;
-        let unfired = 0;
-        for (
-          let s = lastStart;
-          s > t - size && s + size - 1 + lateness > watermark;
-          s -= slide
-        ) {
-          live += 1;
-          if (s + size - 1 > watermark) unfired += 1;
+        if (!(t >= lastPane && t < lastPane + pane)) {
+          lastPane = alignDown(t, pane, offset);
+          lastPaneSlide = alignDown(t, slide, offset);
+          countedAt = NaN;
         }
+        const paneStart = lastPane;
+        const lastStart = lastPaneSlide;
+        if (countedAt !== watermark) {
+          // live windows are those not yet cleaned up: a prefix of the starts, newest
+          // first; the open ones (not fired yet) are a prefix of those
+          liveCount = 0;
+          unfiredCount = 0;
+          for (
+            let s = lastStart;
+            s > paneStart - size && s + size - 1 + lateness > watermark;
+            s -= slide
+          ) {
+            liveCount += 1;
+            if (s + size - 1 > watermark) unfiredCount += 1;
+          }
+          countedAt = watermark;
+        }
+        const live = liveCount;
+        const unfired = unfiredCount;
         if (live === 0) {
           subscriber.next(late(r));
           return;
@@ -281,7 +301,6 @@ export function slidingWindow<T, A, R>(
           ks = { key: r.key, panes: [] };
           keys.set(r.key, ks);
         }
-        const paneStart = alignDown(t, pane, offset);
         const panes = ks.panes;
         let p: Pane<A> | undefined;
         for (let i = panes.length - 1; i >= 0; i--) {
