@@ -35,6 +35,7 @@ interface Member {
   rss: number;
   peakRss: number;
   heapUsed: number;
+  liveHeap: number;
   inFlight: number;
   cpuSeconds: number;
   error: string | undefined;
@@ -55,6 +56,9 @@ export class WorkerGroup {
       const { module, args } = workerLaunch(config);
       const child = fork(module, args, {
         stdio: ["ignore", "ignore", "pipe", "ipc"],
+        ...(config.gcEveryMs !== undefined
+          ? { execArgv: [...process.execArgv, "--expose-gc"] }
+          : {}),
       });
       const m: Member = {
         child,
@@ -65,6 +69,7 @@ export class WorkerGroup {
         rss: 0,
         peakRss: 0,
         heapUsed: 0,
+        liveHeap: 0,
         inFlight: 0,
         cpuSeconds: 0,
         error: undefined,
@@ -83,6 +88,7 @@ export class WorkerGroup {
           m.rss = msg.rss;
           m.peakRss = Math.max(m.peakRss, msg.rss);
           m.heapUsed = msg.heapUsed;
+          m.liveHeap = msg.liveHeap;
           m.inFlight = msg.inFlight;
           m.cpuSeconds = msg.cpuSeconds;
         } else m.error = msg.message;
@@ -201,6 +207,11 @@ export class WorkerGroup {
   /** Current V8 heap in use (MiB) of each worker. */
   get heapMb(): number[] {
     return this.members.map((m) => Math.round(m.heapUsed / 2 ** 20));
+  }
+
+  /** Heap (MiB) each worker retained after its latest forced GC (0 without `gcEveryMs`). */
+  get liveHeapMb(): number[] {
+    return this.members.map((m) => Math.round(m.liveHeap / 2 ** 20));
   }
 
   /** Current unsettled inputs of each worker's source. */

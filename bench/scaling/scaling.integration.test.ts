@@ -50,6 +50,7 @@ describe("the scaling benchmark", () => {
         rates: [200, 8_000],
         stepSeconds: 2,
         maxInFlight,
+        gcEveryMs: 1_000,
         jobs,
         out,
       });
@@ -79,7 +80,7 @@ describe("the scaling benchmark", () => {
         expect(last.lag, job.kind).toBeGreaterThan(last.processed);
         expect(last.lag, job.kind).toBeGreaterThan(endOfFirst.lag);
         expect(
-          samples.some((s) => s.rssMb > 0 && s.heapMb > 0),
+          samples.some((s) => s.rssMb > 0 && s.heapMb > 0 && s.liveHeapMb > 0),
           job.kind,
         ).toBe(true);
         expect(readFileSync(`${base}.md`, "utf8")).toContain("lag growth /s");

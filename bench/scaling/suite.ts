@@ -95,6 +95,11 @@ export interface OverloadOptions {
   readonly stepSeconds: number;
   /** The worker's `maxInFlight`: the memory bound (must hold a window's inputs). */
   readonly maxInFlight: number;
+  /**
+   * The worker runs a full GC this often and reports the heap left after it, which is what
+   * "memory stays flat" is about (`heapUsed` also carries garbage until V8 collects).
+   */
+  readonly gcEveryMs: number;
   /** One staircase (workload) per job, each with a fresh worker and topic. */
   readonly jobs: readonly OverloadJob[];
   /** Where the timelines go (`scaling-overload-<kind>-timeline.{json,md,svg}`). */
@@ -124,6 +129,7 @@ export const defaultOverloadBench = {
   rates: [2_500, 5_000, 10_000, 20_000],
   stepSeconds: 8,
   maxInFlight: 50_000,
+  gcEveryMs: 2_000,
   jobs: [
     { kind: "cpu", costMicros: 150 },
     { kind: "paced", ratePerSec: 5_000 },
@@ -142,6 +148,8 @@ export interface OverloadSample {
   readonly lag: number;
   readonly rssMb: number;
   readonly heapMb: number;
+  /** Heap left after the worker's latest forced full GC (`gcEveryMs`). */
+  readonly liveHeapMb: number;
   /** The worker source's unsettled inputs (open windows hold theirs until they fire). */
   readonly inFlight: number;
 }
@@ -241,6 +249,7 @@ function staircase(
         topic,
         group,
         maxInFlight: o.maxInFlight,
+        gcEveryMs: o.gcEveryMs,
         ...(job.kind === "cpu"
           ? { costMicros: job.costMicros }
           : { ratePerSec: job.ratePerSec }),
@@ -278,6 +287,7 @@ function staircase(
             lag: produced - workers.processed,
             rssMb: workers.rssMb[0] ?? 0,
             heapMb: workers.heapMb[0] ?? 0,
+            liveHeapMb: workers.liveHeapMb[0] ?? 0,
             inFlight: workers.inFlight[0] ?? 0,
           });
         };
@@ -349,6 +359,8 @@ export interface OverloadStep {
   readonly lagGrowth: number;
   readonly rssMaxMb: number;
   readonly heapMaxMb: number;
+  /** Highest heap left after a forced GC during the step. */
+  readonly liveHeapMaxMb: number;
   readonly inFlightMax: number;
 }
 
@@ -378,6 +390,7 @@ export function stepTable(
         lagGrowth: Math.round((last.lag - first.lag) / dt),
         rssMaxMb: Math.max(...s.map((x) => x.rssMb)),
         heapMaxMb: Math.max(...s.map((x) => x.heapMb)),
+        liveHeapMaxMb: Math.max(...s.map((x) => x.liveHeapMb)),
         inFlightMax: Math.max(...s.map((x) => x.inFlight)),
       },
     ];
@@ -388,7 +401,7 @@ function describeSteps(steps: readonly OverloadStep[]): string {
   return steps
     .map(
       (r) =>
-        `${r.rate / 1000}k: in ${(r.produced / 1000).toFixed(1)}k/s, out ${(r.processed / 1000).toFixed(1)}k/s, lag ${r.lagEnd} (+${r.lagGrowth}/s), RSS ≤ ${r.rssMaxMb} MB, heap ≤ ${r.heapMaxMb} MB`,
+        `${r.rate / 1000}k: in ${(r.produced / 1000).toFixed(1)}k/s, out ${(r.processed / 1000).toFixed(1)}k/s, lag ${r.lagEnd} (+${r.lagGrowth}/s), RSS ≤ ${r.rssMaxMb} MB, heap ≤ ${r.heapMaxMb} MB (after GC ≤ ${r.liveHeapMaxMb} MB)`,
     )
     .join("; ");
 }
@@ -402,11 +415,11 @@ const int = (n: number): string =>
 export function stepMarkdown(steps: readonly OverloadStep[]): string {
   return (
     [
-      "| input asked (events/s) | produced/s | processed/s | lag at step end | lag growth /s | worker peak RSS MB | worker peak heap MB | peak in flight |",
-      "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+      "| input asked (events/s) | produced/s | processed/s | lag at step end | lag growth /s | worker peak RSS MB | worker peak heap MB | peak heap after GC MB | peak in flight |",
+      "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
       ...steps.map(
         (r) =>
-          `| ${int(r.rate)} | ${int(r.produced)} | ${int(r.processed)} | ${int(r.lagEnd)} | ${int(r.lagGrowth)} | ${r.rssMaxMb} | ${r.heapMaxMb} | ${int(r.inFlightMax)} |`,
+          `| ${int(r.rate)} | ${int(r.produced)} | ${int(r.processed)} | ${int(r.lagEnd)} | ${int(r.lagGrowth)} | ${r.rssMaxMb} | ${r.heapMaxMb} | ${r.liveHeapMaxMb} | ${int(r.inFlightMax)} |`,
       ),
     ].join("\n") + "\n"
   );
@@ -485,7 +498,7 @@ export function timelineSvg(
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">
 <text x="10" y="18" font-size="14" font-weight="bold">scaling-overload: 1 worker, ${job}, maxInFlight ${o.maxInFlight}</text>
-<text x="10" y="33" fill="#2a6fb0">lag (events, left)</text><text x="130" y="33" fill="#27ae60">in flight (left; dashed: maxInFlight)</text><text x="370" y="33" fill="#c0392b">RSS (MB, right)</text><text x="490" y="33" fill="#e67e22">heap used (MB, right)</text>
+<text x="10" y="33" fill="#2a6fb0">lag (events, left)</text><text x="130" y="33" fill="#27ae60">in flight (left; dashed: maxInFlight)</text><text x="350" y="33" fill="#c0392b">RSS</text><text x="385" y="33" fill="#e67e22">heap used</text><text x="455" y="33" fill="#8e44ad">heap after GC (MB, right)</text>
 <line x1="${left}" y1="${y(o.maxInFlight, lagMax).toFixed(1)}" x2="${W - right}" y2="${y(o.maxInFlight, lagMax).toFixed(1)}" stroke="#27ae60" stroke-dasharray="2 3"/>
 <line x1="${left}" y1="${H - bottom}" x2="${W - right}" y2="${H - bottom}" stroke="#999"/>
 <line x1="${left}" y1="${top}" x2="${left}" y2="${H - bottom}" stroke="#2a6fb0"/>
@@ -502,7 +515,8 @@ ${marks
 <path d="${line((s) => s.lag, lagMax)}" fill="none" stroke="#2a6fb0" stroke-width="2"/>
 <path d="${line((s) => s.inFlight, lagMax)}" fill="none" stroke="#27ae60" stroke-width="1.5"/>
 <path d="${line((s) => s.rssMb, mbMax)}" fill="none" stroke="#c0392b" stroke-width="2"/>
-<path d="${line((s) => s.heapMb, mbMax)}" fill="none" stroke="#e67e22" stroke-width="2"/>
+<path d="${line((s) => s.heapMb, mbMax)}" fill="none" stroke="#e67e22" stroke-width="1.5"/>
+<path d="${line((s) => s.liveHeapMb, mbMax)}" fill="none" stroke="#8e44ad" stroke-width="2"/>
 </svg>
 `;
 }

@@ -4,7 +4,7 @@
  * Driven over the IPC channel by `bench/scaling/processes.ts`:
  *   parent → `{ type: "go" }` (start fetching), `{ type: "stop" }` (close and exit);
  *   worker → `{ type: "assigned", partitions }`, `{ type: "progress", processed, rss,
- *   heapUsed, inFlight, cpuSeconds }` every 200 ms, `{ type: "error", message }`.
+ *   heapUsed, liveHeap, inFlight, cpuSeconds }` every 200 ms, `{ type: "error", message }`.
  * It joins the group paused, so the parent can wait for a stable assignment before the clock
  * starts, and every worker's inputs are counted once.
  */
@@ -38,6 +38,12 @@ export interface WorkerConfig {
    * keeps them from piling up in memory.
    */
   readonly ratePerSec?: number;
+  /**
+   * Runs a full garbage collection this often and reports the heap left after it (`liveHeap`):
+   * what the worker retains, without the garbage `heapUsed` carries until V8 next collects.
+   * The parent starts the worker with `--expose-gc` when set. Default: never.
+   */
+  readonly gcEveryMs?: number;
 }
 
 export type ToWorker = { readonly type: "go" } | { readonly type: "stop" };
@@ -52,6 +58,8 @@ export type FromWorker =
       readonly rss: number;
       /** V8 heap in use (bytes). */
       readonly heapUsed: number;
+      /** Heap in use right after the latest forced full GC (bytes; 0 without `gcEveryMs`). */
+      readonly liveHeap: number;
       /** The source's unsettled inputs (held by open windows); ≤ `maxInFlight`. */
       readonly inFlight: number;
       readonly cpuSeconds: number;
@@ -97,6 +105,15 @@ function main(config: WorkerConfig): void {
       else owned.delete(tp.partition);
     send({ type: "assigned", partitions: [...owned].sort() });
   });
+  let liveHeap = 0;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const collector =
+    config.gcEveryMs !== undefined && gc !== undefined
+      ? setInterval(() => {
+          gc();
+          liveHeap = process.memoryUsage().heapUsed;
+        }, config.gcEveryMs)
+      : undefined;
   const cpu0 = process.cpuUsage();
   const report = (): void => {
     const c = process.cpuUsage(cpu0);
@@ -108,6 +125,7 @@ function main(config: WorkerConfig): void {
       lastAt,
       rss: mem.rss,
       heapUsed: mem.heapUsed,
+      liveHeap,
       inFlight: source.inFlight,
       cpuSeconds: (c.user + c.system) / 1e6,
     });
@@ -161,6 +179,7 @@ function main(config: WorkerConfig): void {
     else if (m.type === "stop") {
       report();
       clearInterval(timer);
+      clearInterval(collector);
       sub.unsubscribe();
       assignments.unsubscribe();
       void source.close().finally(() => process.exit(0));
