@@ -172,6 +172,30 @@ group("slidingWindow", () => {
     expect(tracker.committable).toBe(1);
   });
 
+  it("settles a result's records once each of its own descendants is acked (retained result)", () => {
+    const tracker = new CommitTracker("t", 0);
+    const results: Record<WindowResult<number>>[] = [];
+    const _s = from([
+      tracked(tracker, 0, 1),
+      tracked(tracker, 1, 2),
+      tracked(tracker, 2, 6),
+      watermark(100),
+    ] as Element<number>[])
+      .pipe(
+        slidingWindow({ sizeMs: 10, slideMs: 5, aggregate: counter<number>() }),
+      )
+      .subscribe((e) => {
+        if (isRecord(e)) results.push(e);
+      });
+    expect(results.map((r) => r.value.result)).toEqual([2, 3, 1]);
+    // a step downstream turns each result into two records: retain(1), then two acks
+    for (const r of results) r.ack.retain(1);
+    for (const r of results) r.ack.ack();
+    expect(tracker.committable).toBeUndefined();
+    for (const r of results) r.ack.ack();
+    expect(tracker.committable).toBe(3);
+  });
+
   it("rejects a zero slide, naming the field", () => {
     expect(() =>
       slidingWindow({ sizeMs: 10, slideMs: 0, aggregate: sum }),

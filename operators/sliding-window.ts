@@ -6,7 +6,8 @@ import { late } from "./element.js";
 import type { AckHandle, Origin, Record } from "./record.js";
 import type { WindowOutput } from "./tumbling-window.js";
 import type { Firing, WindowOptions } from "./window-result.js";
-import { PaneAckBag, PaneShares } from "./internal/ack-bag.js";
+import { PaneAckBag } from "./internal/ack-bag.js";
+import { PaneShares } from "./internal/pane-shares.js";
 import { TimeQueue } from "./internal/time-queue.js";
 import {
   alignDown,
