@@ -190,7 +190,10 @@ export function slidingWindow<T, A, R>(
                 panes.splice(i, 1);
                 break;
               }
-          if (panes.length === 0) keys.delete(ks.key);
+          if (panes.length === 0) {
+            keys.delete(ks.key);
+            if (lastKeyState === ks) lastKeyState = undefined;
+          }
         }
       };
 
@@ -260,6 +263,7 @@ export function slidingWindow<T, A, R>(
       // The windows a record is in depend only on its pane: the last pane seen, its windows'
       // count and how many of them are live and open (for the watermark they were counted
       // at) are kept, as records mostly come in order (and `%` on times is costly).
+      let lastKeyState: KeyState<A> | undefined;
       let lastPane = NaN;
       let lastPaneSlide = NaN;
       let countedAt = NaN;
@@ -297,10 +301,15 @@ export function slidingWindow<T, A, R>(
           subscriber.next(late(r));
           return;
         }
-        let ks = keys.get(r.key);
-        if (ks === undefined) {
-          ks = { key: r.key, panes: [] };
-          keys.set(r.key, ks);
+        // consecutive records often share a key (a hot auction): the last one's state is kept
+        let ks = lastKeyState;
+        if (ks === undefined || ks.key !== r.key) {
+          ks = keys.get(r.key);
+          if (ks === undefined) {
+            ks = { key: r.key, panes: [] };
+            keys.set(r.key, ks);
+          }
+          lastKeyState = ks;
         }
         const panes = ks.panes;
         let p: Pane<A> | undefined;
