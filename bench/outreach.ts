@@ -185,6 +185,7 @@ export function outreachSuite(
   let db: PostgresPool | undefined;
   let sims: Simulators | undefined;
   let round = 0;
+  const firstHour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
   // The harness always makes at least one warm-up call; here it warms up on a small firing
   // (`WARMUP_JOBS`), so the heavy run happens once.
   const WARMUP_JOBS = Math.min(jobs, 5_000);
@@ -328,8 +329,10 @@ export function outreachSuite(
         stats: resultsStats,
         maxBatch: 2_000,
       });
-      // Each round is its own firing (a later hour), so every round sends every email.
-      const firing = firingAt("outreach-planner", Date.UTC(2026, 0, 1, r));
+      // Each round is its own firing (an earlier hour), so every round sends every email.
+      // Recent hours: the records carry the firing time, and the broker's time-based retention
+      // (7 days) deleted the pages of a fixed date in the past in the middle of a run.
+      const firing = firingAt("outreach-planner", firstHour - r * 3_600_000);
       // The warm-up call plans only the first segment's first WARMUP_JOBS ids.
       const segmentsFor: Pick<
         SegmentServiceClient,
