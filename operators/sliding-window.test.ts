@@ -196,6 +196,19 @@ group("slidingWindow", () => {
     expect(tracker.committable).toBe(3);
   });
 
+  it("starts windows at offsetMs modulo the slide, not modulo the pane", () => {
+    const out = runSync<number>([rec(1, 11), watermark(100)], (s) =>
+      s.pipe(
+        slidingWindow({ sizeMs: 9, slideMs: 6, offsetMs: 4, aggregate: sum }),
+      ),
+    );
+    expect(out.map(describe)).toEqual([
+      "- [4,13) 1 on-time",
+      "- [10,19) 1 on-time",
+      "wm 100",
+    ]);
+  });
+
   it("rejects a zero slide, naming the field", () => {
     expect(() =>
       slidingWindow({ sizeMs: 10, slideMs: 0, aggregate: sum }),
@@ -213,7 +226,8 @@ group("slidingWindow properties", () => {
         fc.integer({ min: 1, max: 6 }),
         fc.integer({ min: 1, max: 4 }),
         fc.boolean(),
-        (items, bound, lateness, slide, factor, onUpdate) => {
+        fc.integer({ min: 0, max: 13 }),
+        (items, bound, lateness, slide, factor, onUpdate, offset) => {
           const size = slide * factor + (factor > 2 ? 1 : 0);
           const elements: Element<number>[] = [];
           let max = -Infinity;
@@ -237,6 +251,7 @@ group("slidingWindow properties", () => {
                 slideMs: slide,
                 allowedLatenessMs: lateness,
                 emit: onUpdate ? "on-update" : "on-close",
+                offsetMs: offset,
                 aggregate: sum,
               }),
             ),
@@ -259,7 +274,7 @@ group("slidingWindow properties", () => {
               const t = e.timestamp;
               let live = 0;
               for (
-                let s = Math.floor(t / slide) * slide;
+                let s = Math.floor((t - offset) / slide) * slide + offset;
                 s > t - size;
                 s -= slide
               ) {

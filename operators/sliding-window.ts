@@ -107,7 +107,9 @@ export function slidingWindow<T, A, R>(
   const size = options.sizeMs;
   const slide = options.slideMs;
   const pane = gcd(size, slide);
-  const offset = (options.offsetMs ?? 0) % pane;
+  // windows start at offsetMs modulo the slide; panes (the slide is a multiple) follow
+  const offset = (options.offsetMs ?? 0) % slide;
+  const paneOffset = offset % pane;
   const aggregate = options.aggregate;
 
   return (source) =>
@@ -274,7 +276,7 @@ export function slidingWindow<T, A, R>(
         arrivals += 1;
         const t = r.timestamp;
         if (!(t >= lastPane && t < lastPane + pane)) {
-          lastPane = alignDown(t, pane, offset);
+          lastPane = alignDown(t, pane, paneOffset);
           lastPaneSlide = alignDown(t, slide, offset);
           countedAt = NaN;
         }
