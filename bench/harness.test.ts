@@ -120,6 +120,15 @@ describe("the summary of a suite of several parts", () => {
     expect(svg).toContain("×0.70 of q1 loop");
     expect(svg).toContain("×0.36 of q5 loop");
     expect(svg).toContain("×0.5 (2× its cost)");
+    expect(svg).not.toContain("log scale");
+    // A pipeline at a five-hundredth of its baseline beside the rest: log axis, small
+    // ratios with two significant digits instead of ×0.00.
+    const wide = summaryChart("pipelines", [
+      ...parts,
+      part("chain", 0.002, true),
+    ]);
+    expect(wide).toContain("(log scale)");
+    expect(wide).toContain("×0.0020 of chain loop");
   });
 });
 

@@ -452,33 +452,44 @@ export function summaryChart(
       .map((w) => ({ label: w.name, base: r.baseline, w })),
   );
   const rowH = 26;
-  const labelW = 260;
+  const labelW = 20 + 7.5 * Math.max(10, ...rows.map((x) => x.label.length));
   const barW = 460;
-  const max = Math.max(1.25, ...rows.map((x) => x.w.ratioToBaseline));
-  const x = (ratio: number): number =>
-    labelW + Math.round((ratio / max) * barW);
+  const ratios = rows.map((x) => x.w.ratioToBaseline).filter((r) => r > 0);
+  const max = Math.max(1.25, ...ratios);
+  const min = Math.min(0.5, ...ratios);
+  // Pipelines run at a thousandth of their baseline and operators near it: past a span of
+  // 20× the axis is logarithmic, so both stay readable.
+  const log = max / min > 20;
+  const lo = log ? Math.log10(min) - 0.15 : 0;
+  const hi = log ? Math.log10(max) + 0.05 : max;
+  const x = (ratio: number): number => {
+    const v = log ? Math.log10(Math.max(ratio, min)) : ratio;
+    return labelW + Math.max(1, Math.round(((v - lo) / (hi - lo)) * barW));
+  };
+  const ratioText = (r: number): string =>
+    r >= 0.1 ? r.toFixed(2) : r.toPrecision(2);
   const top = 34;
-  const height = top + 24 + rowH * rows.length;
+  const height = top + 44 + rowH * rows.length;
   const esc = (s: string): string =>
     s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
   const bars = rows.map((row, i) => {
     const y = top + i * rowH;
     const r = row.w.ratioToBaseline;
-    const w = Math.max(1, x(r) - labelW);
+    const w = x(r) - labelW;
     return [
       `<text x="${labelW - 8}" y="${y + 16}" text-anchor="end" font-size="13">${esc(row.label)}</text>`,
       `<rect x="${labelW}" y="${y + 4}" width="${w}" height="${rowH - 8}" fill="${r >= 1 ? "#2a8f4a" : r >= 0.5 ? "#2a6fb0" : "#c0392b"}"/>`,
-      `<text x="${labelW + w + 6}" y="${y + 16}" font-size="12">×${r.toFixed(2)} of ${esc(row.base)} (${fmt(row.w.recordsPerSec)}/s)</text>`,
+      `<text x="${labelW + w + 6}" y="${y + 16}" font-size="12">×${ratioText(r)} of ${esc(row.base)} (${fmt(row.w.recordsPerSec)}/s)</text>`,
     ].join("");
   });
-  const guide = (ratio: number, text: string): string =>
-    `<line x1="${x(ratio)}" y1="${top - 4}" x2="${x(ratio)}" y2="${height - 18}" stroke="#555" stroke-dasharray="4 3"/>` +
-    `<text x="${x(ratio)}" y="${height - 4}" text-anchor="middle" font-size="11">${text}</text>`;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${labelW + barW + 260}" height="${height}" font-family="sans-serif">
-<text x="10" y="18" font-size="14" font-weight="bold">${esc(name)}: records/s as a ratio of each part's baseline, same run</text>
+  const guide = (ratio: number, text: string, line: number): string =>
+    `<line x1="${x(ratio)}" y1="${top - 4}" x2="${x(ratio)}" y2="${height - 40 + line * 16}" stroke="#555" stroke-dasharray="4 3"/>` +
+    `<text x="${x(ratio)}" y="${height - 30 + line * 16}" text-anchor="middle" font-size="11">${text}</text>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${Math.round(labelW + barW + 300)}" height="${height}" font-family="sans-serif">
+<text x="10" y="18" font-size="14" font-weight="bold">${esc(name)}: records/s as a ratio of each part's baseline, same run${log ? " (log scale)" : ""}</text>
 ${bars.join("\n")}
-${guide(1, "×1 baseline")}
-${guide(0.5, "×0.5 (2× its cost)")}
+${guide(1, "×1 baseline", 1)}
+${guide(0.5, "×0.5 (2× its cost)", 0)}
 </svg>
 `;
 }
