@@ -38,6 +38,11 @@ function run(title, cmd, cmdArgs) {
     stdio: "inherit",
     env: process.env,
   });
+  // Steps that are not vitest runs (type check, lint, services) name themselves at the end.
+  if (r.status !== 0 && !title.endsWith(" tests"))
+    failures.push(
+      `${title}: failed (exit ${r.status ?? r.signal}); its output is above`,
+    );
   return r.status === 0;
 }
 

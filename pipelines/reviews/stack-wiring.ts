@@ -415,7 +415,7 @@ export async function startEnrichment(
     { defaultValue: undefined },
   ).then(() => undefined);
   return {
-    source: source as KafkaSource<unknown>,
+    source: source,
     done,
     counters: enrichment.counters,
   };
@@ -666,7 +666,7 @@ export async function startRecommendation(
     { defaultValue: undefined },
   ).then(() => undefined);
   return {
-    source: source as KafkaSource<unknown>,
+    source: source,
     done,
     counters: { state: gated.backend },
   };
