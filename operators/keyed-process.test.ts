@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { keyedProcess } from "./keyed-process.js";
 import type { KeyedProcessOptions } from "./keyed-process.js";
 import { valueState, mapState } from "./keyed-state.js";
+import type { ValueState } from "./keyed-state.js";
 import { memoryStateBackend } from "./memory-state-backend.js";
 import type { Element } from "./element.js";
 import { isWatermark, watermark } from "./element.js";
@@ -220,6 +221,33 @@ group("keyedProcess", () => {
         map(show),
       );
       expectObservable(out).toBe("ab 9ms c", { a: "none", b: "1", c: "none" });
+    });
+  });
+
+  it("reads TTL state against the clock of its record, and a handle read after the record against the clock then", () => {
+    ts().run(({ cold, expectObservable, flush }) => {
+      const seen = valueState<number>("seen", { ttlMs: 5 });
+      let kept: ValueState<number> | undefined;
+      let readLater: number | undefined | "not read" = "not read";
+      const out = cold<Element<number>>("a", { a: rec(1, 1, "x") }).pipe(
+        keyedProcess<number, string>({
+          process: (_r, ctx) => {
+            kept = ctx.state(seen);
+            kept.update(1);
+            return record({ value: String(kept.value()), timestamp: 0 });
+          },
+        }),
+        map(show),
+      );
+      expectObservable(out).toBe("a", { a: "1" });
+      // 9 ms later, outside any record: the entry is past its 5 ms TTL. (The clock is read
+      // once per record; that reading must not outlive the record.)
+      const later = cold("9ms z").subscribe(() => {
+        readLater = kept?.value();
+      });
+      flush();
+      later.unsubscribe();
+      expect(readLater).toBeUndefined();
     });
   });
 

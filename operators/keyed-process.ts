@@ -95,6 +95,12 @@ class Context implements TimerContext, TimerService {
     return this.scheduler.now();
   }
 
+  /** Processing time for state TTLs, read once per record (a clock read per state access cost q4 ~7 %). */
+  private nowOfRecord: number | undefined = undefined;
+  private stateNow(): number {
+    return (this.nowOfRecord ??= this.scheduler.now());
+  }
+
   state<T>(descriptor: ValueStateDescriptor<T>): ValueState<T>;
   state<V>(descriptor: MapStateDescriptor<V>): MapState<V>;
   state(
@@ -112,7 +118,7 @@ class Context implements TimerContext, TimerService {
   }
 
   private expiry(ttl: number | undefined): number | undefined {
-    return ttl === undefined ? undefined : this.scheduler.now() + ttl;
+    return ttl === undefined ? undefined : this.stateNow() + ttl;
   }
 
   private valueAccessor(d: ValueStateDescriptor<unknown>): ValueState<unknown> {
@@ -120,12 +126,7 @@ class Context implements TimerContext, TimerService {
     const name = d.name;
     return {
       value: () =>
-        backend.getValue(
-          this.partition,
-          name,
-          this.stateKey,
-          this.scheduler.now(),
-        ),
+        backend.getValue(this.partition, name, this.stateKey, this.stateNow()),
       update: (value) =>
         backend.setValue(
           this.partition,
@@ -142,12 +143,7 @@ class Context implements TimerContext, TimerService {
     const { backend } = this;
     const name = d.name;
     const entries = () =>
-      backend.mapEntries(
-        this.partition,
-        name,
-        this.stateKey,
-        this.scheduler.now(),
-      );
+      backend.mapEntries(this.partition, name, this.stateKey, this.stateNow());
     return {
       get: (k) =>
         backend.getMapEntry(
@@ -155,7 +151,7 @@ class Context implements TimerContext, TimerService {
           name,
           this.stateKey,
           k,
-          this.scheduler.now(),
+          this.stateNow(),
         ),
       put: (k, v) =>
         backend.setMapEntry(
@@ -174,7 +170,7 @@ class Context implements TimerContext, TimerService {
           name,
           this.stateKey,
           k,
-          this.scheduler.now(),
+          this.stateNow(),
         ) !== undefined,
       entries,
       keys: () => entries().map(([k]) => k),
@@ -207,6 +203,12 @@ class Context implements TimerContext, TimerService {
     this.stateKey = stateKey;
     this.key = stateKey === NO_KEY ? undefined : stateKey;
     this.timestamp = timestamp;
+    this.nowOfRecord = undefined;
+  }
+
+  /** After the record or timer: state read from elsewhere later reads the clock again. */
+  leave(): void {
+    this.nowOfRecord = undefined;
   }
 }
 
@@ -278,7 +280,11 @@ export function keyedProcess<T, R>(
         ) {
           ctx.enter(t.partition, t.key, t.time);
           ctx.domain = domain;
-          if (onTimer !== undefined) emitAll(onTimer(t.time, ctx));
+          if (onTimer !== undefined) {
+            const outputs = onTimer(t.time, ctx);
+            ctx.leave();
+            emitAll(outputs);
+          }
           if (subscriber.closed) return;
         }
       };
@@ -312,6 +318,7 @@ export function keyedProcess<T, R>(
           r.timestamp,
         );
         const outputs = process(r, ctx);
+        ctx.leave();
         const ack = r.ack;
         let descendants = 0;
         if (outputs !== undefined) {
