@@ -2,7 +2,11 @@ import { randomUUID } from "node:crypto";
 import confluent from "@confluentinc/kafka-javascript";
 import kafkajs from "kafkajs";
 import { lastValueFrom, map, take, tap } from "rxjs";
-import { kafkaAdmin, kafkaSource } from "../../connectors/kafka/index.js";
+import {
+  KAFKAJS_FETCH_DEFAULTS,
+  kafkaAdmin,
+  kafkaSource,
+} from "../../connectors/kafka/index.js";
 import type { KafkaClientKind } from "../../connectors/kafka/index.js";
 import { isRecord, isWatermark } from "../../operators/element.js";
 import type { Record } from "../../operators/record.js";
@@ -126,13 +130,16 @@ export async function dropKafka(
 
 /**
  * A bare kafkajs `eachBatch` loop over the whole topic in a fresh group, decoding every
- * value: the floor any kafkajs-based job pays. Timed from the first record to the last.
+ * value: the floor any kafkajs-based job pays. Fetches as much per round trip as Sluice's
+ * source does (`KAFKAJS_FETCH_DEFAULTS`) unless `fetch` says otherwise (`"kafkajs"`: the
+ * driver's own 1 MiB per partition). Timed from the first record to the last.
  */
 export async function bareKafkajsLoop(
   brokers: readonly string[],
   topic: string,
   events: number,
   group: string,
+  fetch: "sluice" | "kafkajs" = "sluice",
 ): Promise<RunTiming> {
   const codec = nexmarkCodec();
   const kafka = new kafkajs.Kafka({
@@ -145,6 +152,7 @@ export async function bareKafkajsLoop(
     maxWaitTimeInMs: 100,
     sessionTimeout: 10_000,
     heartbeatInterval: 1_000,
+    ...(fetch === "sluice" ? KAFKAJS_FETCH_DEFAULTS : {}),
   });
   const watch = new Stopwatch(events);
   await consumer.connect();

@@ -37,6 +37,9 @@ export interface ConsumerConfig {
   readonly maxWaitTimeMs: number;
   /** Most records handed over per batch where the driver lets us choose (confluent). */
   readonly maxBatchSize: number;
+  /** Most bytes per partition and per fetch; `undefined` leaves the driver's default. */
+  readonly maxBytesPerPartition?: number | undefined;
+  readonly maxBytes?: number | undefined;
 }
 
 /** @internal */

@@ -6,6 +6,7 @@ describe("connectors/kafka index", () => {
     expect(Object.keys(kafka).sort()).toEqual(
       [
         "DEAD_LETTER_HEADERS",
+        "KAFKAJS_FETCH_DEFAULTS",
         "KafkaAdmin",
         "KafkaSink",
         "KafkaSinkMetrics",

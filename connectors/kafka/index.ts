@@ -5,6 +5,7 @@ export { KafkaSink, kafkaSink } from "./sink.js";
 export { KafkaAdmin, kafkaAdmin } from "./admin.js";
 export type { KafkaTopicSpec, PartitionLag } from "./admin.js";
 export {
+  KAFKAJS_FETCH_DEFAULTS,
   resolveKafkaSinkOptions,
   resolveKafkaSourceOptions,
 } from "./options.js";

@@ -44,6 +44,31 @@ describe("resolveKafkaSourceOptions", () => {
     expect(o.decode).toBe(decode);
   });
 
+  it("fetches 8 MiB per partition and 32 MiB per fetch on kafkajs, and leaves librdkafka's defaults unless set", () => {
+    expect(resolveKafkaSourceOptions(base)).toMatchObject({
+      maxBytesPerPartition: 8 * 1024 * 1024,
+      maxBytes: 32 * 1024 * 1024,
+    });
+    const confluent = resolveKafkaSourceOptions({
+      ...base,
+      client: "confluent",
+    });
+    expect(confluent.maxBytesPerPartition).toBeUndefined();
+    expect(confluent.maxBytes).toBeUndefined();
+    expect(
+      resolveKafkaSourceOptions({
+        ...base,
+        client: "confluent",
+        maxBytesPerPartition: 1 << 20,
+        maxBytes: 4 << 20,
+      }),
+    ).toMatchObject({ maxBytesPerPartition: 1 << 20, maxBytes: 4 << 20 });
+    const e = configError(() =>
+      resolveKafkaSourceOptions({ ...base, maxBytesPerPartition: 0.5 }),
+    );
+    expect(e.context.field).toBe("maxBytesPerPartition");
+  });
+
   it("names the field when maxInFlight is below 1", () => {
     const e = configError(() =>
       resolveKafkaSourceOptions({ ...base, maxInFlight: 0 }),

@@ -55,6 +55,15 @@ export interface KafkaSourceOptions<T> extends KafkaConnectionOptions {
   readonly maxWaitTimeMs?: number;
   /** Records per batch where the driver lets us choose (confluent). Default 500. */
   readonly maxBatchSize?: number;
+  /**
+   * Most bytes one fetch returns per partition. Default 8 MiB on kafkajs, which fetches
+   * again only once the last fetch is processed, so larger fetches mean fewer idle round
+   * trips (1.3–1.7× the rate of its own 1 MiB default in `bench/README.md`); librdkafka's
+   * own default (1 MiB, prefetched in the background) on confluent.
+   */
+  readonly maxBytesPerPartition?: number;
+  /** Most bytes one fetch returns over all partitions. Default 32 MiB on kafkajs; librdkafka's own on confluent. */
+  readonly maxBytes?: number;
 }
 
 /** {@link KafkaSourceOptions} with defaults applied. */
@@ -78,6 +87,9 @@ export interface ResolvedKafkaSourceOptions<
   readonly rebalanceTimeoutMs: number;
   readonly maxWaitTimeMs: number;
   readonly maxBatchSize: number;
+  /** `undefined`: the client's own default. */
+  readonly maxBytesPerPartition: number | undefined;
+  readonly maxBytes: number | undefined;
 }
 
 /** Options of {@link kafkaSink}. */
@@ -167,6 +179,8 @@ const sourceSchema = z
     rebalanceTimeoutMs: positiveInt.optional(),
     maxWaitTimeMs: positiveInt.optional(),
     maxBatchSize: positiveInt.optional(),
+    maxBytesPerPartition: positiveInt.optional(),
+    maxBytes: positiveInt.optional(),
   })
   .strict();
 
@@ -199,6 +213,25 @@ function zodError(prefix: string, error: z.ZodError): SluiceError {
   const field = issue === undefined ? "" : issue.path.map(String).join(".");
   const message = issue === undefined ? "is invalid" : issue.message;
   return fieldError(prefix, field, message);
+}
+
+/** kafkajs fetch sizes of a source unless set; see {@link KafkaSourceOptions.maxBytesPerPartition}. */
+export const KAFKAJS_FETCH_DEFAULTS = {
+  maxBytesPerPartition: 8 * 1024 * 1024,
+  maxBytes: 32 * 1024 * 1024,
+} as const;
+
+function fetchSizes(
+  client: KafkaClientKind,
+  maxBytesPerPartition: number | undefined,
+  maxBytes: number | undefined,
+): { maxBytesPerPartition: number | undefined; maxBytes: number | undefined } {
+  if (client === "confluent") return { maxBytesPerPartition, maxBytes };
+  return {
+    maxBytesPerPartition:
+      maxBytesPerPartition ?? KAFKAJS_FETCH_DEFAULTS.maxBytesPerPartition,
+    maxBytes: maxBytes ?? KAFKAJS_FETCH_DEFAULTS.maxBytes,
+  };
 }
 
 function connection(
@@ -273,6 +306,7 @@ export function resolveKafkaSourceOptions<T>(
     rebalanceTimeoutMs: o.rebalanceTimeoutMs ?? 30_000,
     maxWaitTimeMs: o.maxWaitTimeMs ?? 100,
     maxBatchSize: o.maxBatchSize ?? 500,
+    ...fetchSizes(o.client ?? "kafkajs", o.maxBytesPerPartition, o.maxBytes),
   };
 }
 

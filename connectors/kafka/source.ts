@@ -322,6 +322,8 @@ export class KafkaSource<T> implements Source<T> {
       rebalanceTimeoutMs: o.rebalanceTimeoutMs,
       maxWaitTimeMs: o.maxWaitTimeMs,
       maxBatchSize: o.maxBatchSize,
+      maxBytesPerPartition: o.maxBytesPerPartition,
+      maxBytes: o.maxBytes,
     });
     this.consumer = consumer;
     if (o.onDecodeError === "dead-letter") {
@@ -549,7 +551,7 @@ export class KafkaSource<T> implements Source<T> {
    * While records settle as fast as they are emitted (room frees up during the emit), the
    * rest of the same batch is taken at once, in chunks of at most `maxInFlight`, each
    * checked like a new batch: handing it back would make the driver fetch and parse it
-   * again (kafkajs fetches up to 1 MiB per partition, several times `maxInFlight`).
+   * again (kafkajs fetches up to 8 MiB per partition by default, many times `maxInFlight`).
    */
   private intake(batch: FetchedBatch): Promise<void> {
     for (;;) {

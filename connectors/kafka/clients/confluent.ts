@@ -153,6 +153,12 @@ class ConfluentConsumer implements KafkaConsumerClient {
         logLevel: LEVELS[this.connection.logLevel],
       },
       "js.consumer.max.batch.size": this.config.maxBatchSize,
+      ...(this.config.maxBytesPerPartition === undefined
+        ? {}
+        : { "max.partition.fetch.bytes": this.config.maxBytesPerPartition }),
+      ...(this.config.maxBytes === undefined
+        ? {}
+        : { "fetch.max.bytes": this.config.maxBytes }),
       rebalance_cb: rebalance,
     });
   }

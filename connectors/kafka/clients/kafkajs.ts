@@ -103,6 +103,10 @@ class KafkaJsConsumer implements KafkaConsumerClient {
       heartbeatInterval: config.heartbeatIntervalMs,
       rebalanceTimeout: config.rebalanceTimeoutMs,
       maxWaitTimeInMs: config.maxWaitTimeMs,
+      ...(config.maxBytesPerPartition === undefined
+        ? {}
+        : { maxBytesPerPartition: config.maxBytesPerPartition }),
+      ...(config.maxBytes === undefined ? {} : { maxBytes: config.maxBytes }),
       allowAutoTopicCreation: false,
       partitionAssigners: [PartitionAssigners.roundRobin],
     });
