@@ -333,7 +333,7 @@ export function nexmarkKafkaSuite(o: NexmarkKafkaOptions): Suite {
     {
       name: "kafkajs loop (bare)",
       records: o.events,
-      note: "kafkajs eachBatch, Avro decode per value, no Sluice: the floor",
+      note: "kafkajs eachBatch with the fetch sizes of Sluice's source, Avro decode per value, no Sluice: the floor",
       run: () => bareKafkajsLoop(o.brokers, topic, o.events, group("kafkajs")),
     },
     {
