@@ -222,6 +222,14 @@ export interface OutreachSimulatorOptions extends ChaosOptions {
    */
   readonly lostAnswerRate?: number;
   readonly port?: number;
+  /**
+   * Called once per batch after its emails are accepted (and counted as sent), before the
+   * answer is written: a test kills the caller here to leave emails sent and never answered.
+   */
+  readonly beforeAnswer?: (call: {
+    /** Idempotency keys of the emails accepted in this call. */
+    readonly accepted: readonly string[];
+  }) => void;
 }
 
 /** A running outreach simulator and its counts. */
@@ -348,6 +356,9 @@ export async function startOutreachServiceSimulator(
         });
       }
       if (results.length > 0) deliver(results);
+      options.beforeAnswer?.({
+        accepted: results.map((r) => r.idempotencyKey),
+      });
       if (
         (options.lostAnswerRate ?? 0) > 0 &&
         random() < (options.lostAnswerRate ?? 0)
