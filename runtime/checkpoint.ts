@@ -10,9 +10,11 @@ import type {
   StateBackend,
   StateSnapshot,
 } from "../operators/state-backend.js";
-import type {
-  CheckpointPiece,
-  CheckpointStore,
+import {
+  CheckpointFencedError,
+  type CheckpointPiece,
+  type CheckpointStore,
+  type FencedPartition,
 } from "../connectors/checkpoint-store.js";
 import type { Source, TopicPartition } from "../connectors/types.js";
 import { silentLogger } from "./log.js";
@@ -27,8 +29,11 @@ export interface CheckpointResult {
   readonly saved: boolean;
   /** Partitions written. */
   readonly partitions: number;
-  /** Why nothing was saved: the barrier timed out, the store failed, or the coordinator is closed. */
-  readonly skipped?: "barrier-timeout" | "store-failed" | "closed";
+  /**
+   * Why nothing was saved: the barrier timed out, the store failed, the coordinator is
+   * closed, or every partition of it was claimed by another instance (fenced).
+   */
+  readonly skipped?: "barrier-timeout" | "store-failed" | "closed" | "fenced";
 }
 
 /** Options of a {@link CheckpointCoordinator}. */
@@ -141,7 +146,7 @@ const idOf = (tp: TopicPartition): string => statePartitionOf(tp);
  * and a restore from it replays more, but counts nothing twice.
  *
  * **Restore.** On an `assigned` event the coordinator pauses the new partitions at once
- * (before the source's first fetch for them), loads each partition's checkpoint, restores
+ * (before the source's first fetch for them), claims and loads each partition's checkpoint, restores
  * the state (`backend.restore`, or drops stale state when there is none) and the offsets
  * (`source.restore`, which ignores the group's committed offset, possibly newer than the
  * checkpoint), then resumes them. Partitions still being restored are left out of
@@ -150,6 +155,13 @@ const idOf = (tp: TopicPartition): string => statePartitionOf(tp);
  * **Revoke and close.** Through `source.beforeRelease`, after the source has drained the
  * revoked partitions and before it commits and releases them, the coordinator takes a
  * barrier checkpoint and then drops their state (the next owner restores it).
+ *
+ * **Fencing.** Before loading, the restore claims each partition's checkpoint
+ * (`store.claimCheckpoint`: a new epoch), and every save carries that epoch. A save whose
+ * partition another instance has claimed since is refused for that partition (a zombie, or
+ * this instance before it sees the rebalance): the coordinator pauses the partition, drops
+ * its state, saves the rest, and never writes that partition's checkpoint again until the
+ * rebalance hands it back. So a stale instance can never roll the newest checkpoint back.
  *
  * @example
  * ```ts
@@ -176,6 +188,10 @@ export class CheckpointCoordinator {
   private readonly onFatal: (error: SluiceError) => void;
   /** Partitions assigned and not yet restored: paused, and left out of checkpoints. */
   private readonly restoring = new Map<string, TopicPartition>();
+  /** This instance's claim on each restored partition's checkpoint (fencing). */
+  private readonly epochs = new Map<string, number>();
+  /** Partitions another instance claimed since: paused, state dropped, never saved again here. */
+  private readonly fenced = new Map<string, TopicPartition>();
   private readonly restores = new Set<Promise<void>>();
   private readonly subscriptions: Subscription[] = [];
   private removeHook: (() => void) | undefined;
@@ -294,7 +310,10 @@ export class CheckpointCoordinator {
     if (this.closed) return;
     const fresh = partitions.filter((tp) => !this.restoring.has(idOf(tp)));
     if (fresh.length === 0) return;
-    for (const tp of fresh) this.restoring.set(idOf(tp), tp);
+    for (const tp of fresh) {
+      this.restoring.set(idOf(tp), tp);
+      this.fenced.delete(idOf(tp));
+    }
     // Synchronously, inside the source's `assigned` event: before its first fetch.
     this.source.pause(fresh);
     const task = this.restore(fresh).catch((error: unknown) => {
@@ -306,6 +325,13 @@ export class CheckpointCoordinator {
 
   private async restore(partitions: readonly TopicPartition[]): Promise<void> {
     const started = Date.now();
+    // Claim first: from here a previous owner's saves are refused, so the load below sees
+    // its last save and nothing it writes later.
+    const claimed = await Promise.all(
+      partitions.map((tp) =>
+        this.store.claimCheckpoint(this.job, tp.topic, tp.partition),
+      ),
+    );
     const loaded = await Promise.all(
       partitions.map((tp) =>
         this.store.loadCheckpoint(this.job, tp.topic, tp.partition),
@@ -320,6 +346,7 @@ export class CheckpointCoordinator {
       // Revoked while loading: the next owner restores it.
       if (this.restoring.get(id) !== tp) return;
       live.push(tp);
+      this.epochs.set(id, claimed[i]!);
       const piece = loaded[i];
       if (piece === undefined) {
         this.backend.dropPartition(id);
@@ -360,6 +387,8 @@ export class CheckpointCoordinator {
     );
     for (const id of ids) {
       this.restoring.delete(id);
+      this.epochs.delete(id);
+      this.fenced.delete(id);
       this.backend.dropPartition(id);
     }
     if (!result.saved)
@@ -381,9 +410,10 @@ export class CheckpointCoordinator {
   private resumeIntake(): void {
     if (this.stopping || this.closed) return;
     this.source.resume();
-    // resume() without partitions lifts every pause: keep unrestored partitions paused.
-    if (this.restoring.size > 0)
-      this.source.pause([...this.restoring.values()]);
+    // resume() without partitions lifts every pause: keep unrestored and fenced
+    // partitions paused.
+    if (this.restoring.size > 0 || this.fenced.size > 0)
+      this.source.pause([...this.restoring.values(), ...this.fenced.values()]);
   }
 
   private async barrier(
@@ -415,15 +445,21 @@ export class CheckpointCoordinator {
       // One synchronous step: offsets and state at the same cut.
       const offsets = this.source
         .snapshot()
-        .filter((s) => !this.restoring.has(idOf(s)))
+        .filter(
+          (s) => !this.restoring.has(idOf(s)) && !this.fenced.has(idOf(s)),
+        )
         .filter((s) => only === undefined || only.has(idOf(s)));
       const state = this.backend.snapshot(offsets.map(idOf));
-      pieces = offsets.map((o) => ({
-        topic: o.topic,
-        partition: o.partition,
-        offsets: o,
-        state: state.partitions[idOf(o)] ?? EMPTY_PARTITION,
-      }));
+      pieces = offsets.map((o) => {
+        const epoch = this.epochs.get(idOf(o));
+        return {
+          topic: o.topic,
+          partition: o.partition,
+          offsets: o,
+          state: state.partitions[idOf(o)] ?? EMPTY_PARTITION,
+          ...(epoch === undefined ? {} : { epoch }),
+        };
+      });
     } finally {
       this.metrics?.pause.observe(
         { job: this.job },
@@ -432,7 +468,25 @@ export class CheckpointCoordinator {
       this.resumeIntake();
     }
     try {
-      await this.store.saveCheckpoint(this.job, pieces);
+      try {
+        await this.store.saveCheckpoint(this.job, pieces);
+      } catch (error) {
+        if (!(error instanceof CheckpointFencedError)) throw error;
+        // Nothing was written for the fenced ones: they are another instance's now. The
+        // rest is saved again without them (once: a second fence is a store failure).
+        this.fence(error.fenced);
+        const gone = new Set(error.fenced.map(idOf));
+        pieces = pieces.filter((p) => !gone.has(idOf(p)));
+        if (pieces.length === 0) {
+          this.metrics?.total.inc({
+            job: this.job,
+            outcome: "fenced",
+            reason,
+          });
+          return { saved: false, partitions: 0, skipped: "fenced" };
+        }
+        await this.store.saveCheckpoint(this.job, pieces);
+      }
     } catch (error) {
       this.metrics?.total.inc({ job: this.job, outcome: "failed", reason });
       this.logger.error("checkpoint save failed", {
@@ -453,6 +507,33 @@ export class CheckpointCoordinator {
       ms: Date.now() - started,
     });
     return { saved: true, partitions: pieces.length };
+  }
+
+  /**
+   * Another instance claimed these partitions since this one restored them (a rebalance this
+   * instance has not seen yet, or it is a zombie): their state is dropped and they stay
+   * paused, so this instance does no more work for them and never writes their checkpoint
+   * again. The rebalance releases them (or assigns them back, with a new claim).
+   */
+  private fence(partitions: readonly FencedPartition[]): void {
+    const tps: TopicPartition[] = [];
+    for (const f of partitions) {
+      const id = idOf(f);
+      const tp = { topic: f.topic, partition: f.partition };
+      this.fenced.set(id, tp);
+      this.epochs.delete(id);
+      this.backend.dropPartition(id);
+      tps.push(tp);
+    }
+    if (tps.length > 0) this.source.pause(tps);
+    this.logger.warn(
+      "partitions fenced: another instance claimed their checkpoints; paused and dropped here until the rebalance releases them",
+      {
+        partitions: partitions.map(
+          (f) => `${idOf(f)} (epoch ${f.epoch}, owner ${f.ownerEpoch})`,
+        ),
+      },
+    );
   }
 
   private waitFor(done: () => boolean, timeoutMs: number): Promise<boolean> {

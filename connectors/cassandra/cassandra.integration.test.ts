@@ -4,7 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DedupeStore } from "../../operators/dedupe.js";
 import { SluiceError } from "../../operators/sluice-error.js";
 import { requireServices } from "../../stack/index.js";
-import { checkpointFixtures } from "../testing/checkpoints.js";
+import {
+  checkpointFixtures,
+  expectCheckpointFencing,
+} from "../testing/checkpoints.js";
 import { waitFor } from "../testing/helpers.js";
 import { sinkConformance } from "../testing/sink-conformance.js";
 import { cassandraCheckpointStore } from "./checkpoint-store.js";
@@ -337,5 +340,21 @@ describe("cassandraCheckpointStore", () => {
       1_000,
       "the failed save counted",
     );
+  });
+
+  it("fences a previous owner: its saves are refused once another instance claimed the partition", async () => {
+    await expectCheckpointFencing(cassandraCheckpointStore(client()), piece);
+  });
+
+  it("adds the epoch column to a checkpoints table made before fencing", async () => {
+    const db = client();
+    const ks = db.options.keyspace;
+    await db.client.execute(`DROP TABLE IF EXISTS ${ks}.checkpoints`);
+    await db.client.execute(
+      `CREATE TABLE ${ks}.checkpoints (job text, topic text, partition int, state text, offsets text, updated_at timestamp, PRIMARY KEY ((job, topic, partition)))`,
+    );
+    await applyCassandraSchema(db);
+    await applyCassandraSchema(db);
+    await expectCheckpointFencing(cassandraCheckpointStore(db), piece);
   });
 });

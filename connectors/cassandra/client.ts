@@ -60,6 +60,8 @@ export const SCHEMA_FILES = [
   "create-keyspace",
   "create-dedupe",
   "create-checkpoints",
+  // Tables made before checkpoint fencing (Cassandra 5.0 takes IF NOT EXISTS here).
+  "add-checkpoint-epoch",
 ] as const;
 
 /**

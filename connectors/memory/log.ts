@@ -300,6 +300,18 @@ export class MemoryLog {
     await this.enqueue(g, false);
   }
 
+  /**
+   * Fault injection: the group drops the member without telling it (a zombie: a long pause,
+   * a lost network). Its partitions are reassigned; the member keeps running with what it
+   * had, and its later commits are rejected.
+   */
+  async expel(memberId: string): Promise<void> {
+    const g = this.groupOfMember(memberId);
+    if (g === undefined) return;
+    this.remove(g, memberId);
+    await this.enqueue(g, false);
+  }
+
   /** Fault injection: revokes every partition of every member, then assigns them again. */
   async rebalance(group: string): Promise<void> {
     await this.enqueue(this.group(group), true);

@@ -1,9 +1,11 @@
 import type { CommitTrackerSnapshot } from "../../operators/commit-tracker.js";
 import type { PartitionSnapshot } from "../../operators/state-backend.js";
-import type {
-  CheckpointPiece,
-  CheckpointStore,
-  StoredCheckpoint,
+import {
+  CheckpointFencedError,
+  type CheckpointPiece,
+  type CheckpointStore,
+  type FencedPartition,
+  type StoredCheckpoint,
 } from "../checkpoint-store.js";
 import { toPostgresError } from "./classify.js";
 import { PostgresMetrics } from "./metrics.js";
@@ -36,7 +38,9 @@ export interface PostgresCheckpointStore extends CheckpointStore {
 /**
  * Stores checkpoints in `<schema>.checkpoints`: every piece of one `saveCheckpoint` call —
  * keyed state and source offsets of each partition — is upserted in ONE transaction, so a
- * failure leaves the previous checkpoint of every partition in place.
+ * failure leaves the previous checkpoint of every partition in place. Claims live in
+ * `<schema>.checkpoint_owners`; a save locks the owner rows of its pieces (`FOR UPDATE`) and
+ * is refused when one of them was claimed by a newer owner.
  *
  * @example
  * ```ts
@@ -52,6 +56,8 @@ export function postgresCheckpointStore(
   const names = { schema: options.schema ?? db.options.schema };
   const upsert = sqlFile("upsert-checkpoint", names);
   const select = sqlFile("select-checkpoint", names);
+  const claim = sqlFile("claim-checkpoint", names);
+  const lockOwner = sqlFile("lock-checkpoint-owner", names);
   const metrics = new PostgresMetrics();
   const retry = {
     maxAttempts: options.maxAttempts ?? 3,
@@ -75,6 +81,27 @@ export function postgresCheckpointStore(
             db.pool,
             `postgres checkpoint save ${job}`,
             async (c) => {
+              // Fencing first: the owner rows stay locked until the commit, so a claim
+              // made meanwhile waits for this save and then wins.
+              const fenced: FencedPartition[] = [];
+              for (const p of pieces) {
+                if (p.epoch === undefined) continue;
+                const r = await c.query<{ epoch: string }>(lockOwner, [
+                  job,
+                  p.topic,
+                  p.partition,
+                ]);
+                const ownerEpoch = Number(r.rows[0]?.epoch ?? 0);
+                if (ownerEpoch !== p.epoch)
+                  fenced.push({
+                    topic: p.topic,
+                    partition: p.partition,
+                    epoch: p.epoch,
+                    ownerEpoch,
+                  });
+              }
+              if (fenced.length > 0)
+                throw new CheckpointFencedError(job, fenced);
               for (const values of params) await c.query(upsert, values);
             },
           ),
@@ -82,6 +109,23 @@ export function postgresCheckpointStore(
       );
       metrics.rowsWritten += pieces.length;
       metrics.batches += 1;
+    },
+    async claimCheckpoint(job, topic, partition) {
+      const r = await withRetries(async () => {
+        try {
+          return await db.pool.query<{ epoch: string }>(claim, [
+            job,
+            topic,
+            partition,
+          ]);
+        } catch (error) {
+          throw toPostgresError(error, `postgres checkpoint claim ${job}`, {
+            topic,
+            partition,
+          });
+        }
+      }, retry);
+      return Number(r.rows[0]!.epoch);
     },
     async loadCheckpoint(job, topic, partition) {
       try {

@@ -2,7 +2,11 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SluiceError } from "../../operators/sluice-error.js";
 import { requireServices } from "../../stack/index.js";
-import { checkpointFixtures } from "../testing/checkpoints.js";
+import { CheckpointFencedError } from "../checkpoint-store.js";
+import {
+  checkpointFixtures,
+  expectCheckpointFencing,
+} from "../testing/checkpoints.js";
 import { sinkConformance } from "../testing/sink-conformance.js";
 import { postgresCheckpointStore } from "./checkpoint-store.js";
 import { postgresDeadLetters } from "./dead-letters.js";
@@ -164,15 +168,16 @@ describe("postgresSink upserts", () => {
 describe("migratePostgres", () => {
   it("applies every migration once and does nothing the second time", async () => {
     const first = await migratePostgres(pool());
-    expect(first.applied).toEqual([1, 2]);
+    expect(first.applied).toEqual([1, 2, 3]);
     const second = await migratePostgres(pool());
-    expect(second).toEqual({ applied: [], version: 2 });
+    expect(second).toEqual({ applied: [], version: 3 });
     const tables = await pool().pool.query<{ table_name: string }>(
       `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`,
       [schema],
     );
     expect(tables.rows.map((r) => r.table_name)).toEqual(
       expect.arrayContaining([
+        "checkpoint_owners",
         "checkpoints",
         "dead_letters",
         "sluice_migrations",
@@ -197,8 +202,8 @@ describe("migratePostgres racing", () => {
     );
     try {
       const results = await Promise.all(pools.map((p) => migratePostgres(p)));
-      expect(results.map((r) => r.version)).toEqual([2, 2, 2, 2, 2, 2]);
-      expect(results.flatMap((r) => r.applied).sort()).toEqual([1, 2]);
+      expect(results.map((r) => r.version)).toEqual([3, 3, 3, 3, 3, 3]);
+      expect(results.flatMap((r) => r.applied).sort()).toEqual([1, 2, 3]);
     } finally {
       await pool().pool.query(`DROP SCHEMA IF EXISTS "${raced}" CASCADE`);
       await Promise.all(pools.map((p) => p.end()));
@@ -265,6 +270,25 @@ describe("postgresCheckpointStore", () => {
     const p0 = await store.loadCheckpoint("job-atomic", "t", 0);
     expect(p0).toMatchObject({ state: state(1), offsets: offsets("t", 0, 5) });
     expect(store.metrics.errors).toBe(1);
+  });
+
+  it("fences a previous owner: its saves are refused once another instance claimed the partition", async () => {
+    await expectCheckpointFencing(postgresCheckpointStore(pool()), piece);
+  });
+
+  it("writes nothing of a save when one of its pieces is fenced (one transaction)", async () => {
+    const store = postgresCheckpointStore(pool());
+    const e0 = await store.claimCheckpoint("job-fence-tx", "t", 0);
+    const e1 = await store.claimCheckpoint("job-fence-tx", "t", 1);
+    await store.claimCheckpoint("job-fence-tx", "t", 1);
+    const error = await store
+      .saveCheckpoint("job-fence-tx", [
+        { ...piece("t", 0, 1, 10), epoch: e0 },
+        { ...piece("t", 1, 1, 10), epoch: e1 },
+      ])
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CheckpointFencedError);
+    expect(await store.loadCheckpoint("job-fence-tx", "t", 0)).toBeUndefined();
   });
 });
 
