@@ -15,6 +15,7 @@ import {
 } from "../../connectors/postgres/index.js";
 import { runJob, type JobRun } from "../../runtime/lifecycle.js";
 import { requireServices, type Endpoints } from "../../stack/index.js";
+import { waitFor } from "../../stack/smoke/wait.js";
 import {
   setUpStack,
   sluiceProcesses,
@@ -88,10 +89,10 @@ describe("outreach sender killed mid-batch (a real process)", () => {
         // it again (its rows are still PLANNED), so that resend is what the test sees, not
         // a race with the results job; 30 s at most, then they go out anyway.
         if (rs.some((r) => unanswered.has(r.idempotencyKey)))
-          await until(
-            () => Promise.resolve(outreach.duplicates >= unanswered.size),
+          await waitFor(
+            "the unanswered batch sent again",
+            () => (outreach.duplicates >= unanswered.size ? true : undefined),
             30_000,
-            () => "",
           ).catch(() => undefined);
         await resultsSink.write(
           rs.map((r) => ({
@@ -189,13 +190,14 @@ describe("outreach sender killed mid-batch (a real process)", () => {
 
       const second = processes.run("outreach-sender", senderEnv);
       const log = postgresActionLog(pg, schema);
-      await until(
+      // A throw here (the table not there yet, the process gone) is kept as the cause.
+      await waitFor(
+        `${JOBS} jobs DELIVERED`,
         async () => {
           second.assertRunning();
-          return (await log.counts()).DELIVERED === JOBS;
+          return (await log.counts()).DELIVERED === JOBS ? true : undefined;
         },
         90_000,
-        () => second.output(),
       );
       expect(outreach.sent).toBe(JOBS);
       expect(outreach.perRecipient.size).toBe(JOBS);
@@ -230,27 +232,3 @@ describe("outreach sender killed mid-batch (a real process)", () => {
     if (failed !== undefined) throw failed as Error;
   }, 180_000);
 });
-
-/** Waits for `cond`; a throwing `cond` counts as "not yet" (the table may not exist yet). */
-async function until(
-  cond: () => Promise<boolean>,
-  timeoutMs: number,
-  context: () => string,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      if (await cond()) return;
-    } catch (error) {
-      lastError = error;
-      if (error instanceof Error && error.message.startsWith("exited early"))
-        throw error;
-    }
-    if (Date.now() > end)
-      throw new Error(
-        `timed out after ${timeoutMs} ms${lastError === undefined ? "" : ` (last: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)})`}\n${context()}`,
-      );
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
