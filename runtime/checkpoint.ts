@@ -146,10 +146,10 @@ const idOf = (tp: TopicPartition): string => statePartitionOf(tp);
  * and a restore from it replays more, but counts nothing twice.
  *
  * **Restore.** On an `assigned` event the coordinator pauses the new partitions at once
- * (before the source's first fetch for them), claims and loads each partition's checkpoint, restores
- * the state (`backend.restore`, or drops stale state when there is none) and the offsets
- * (`source.restore`, which ignores the group's committed offset, possibly newer than the
- * checkpoint), then resumes them. Partitions still being restored are left out of
+ * (before the source's first fetch for them), claims and loads each partition's
+ * checkpoint, restores the state (`backend.restore`, or drops stale state when there is
+ * none) and the offsets (`source.restore`, which ignores the group's committed offset,
+ * possibly newer than the checkpoint), then resumes them. Partitions still being restored are left out of
  * checkpoints, so their stored checkpoint is never overwritten with empty state.
  *
  * **Revoke and close.** Through `source.beforeRelease`, after the source has drained the
@@ -243,7 +243,12 @@ export class CheckpointCoordinator {
     this.subscriptions.push(
       this.source.assignments().subscribe((event) => {
         if (event.type === "assigned") this.assigned(event.partitions);
-        else for (const tp of event.partitions) this.restoring.delete(idOf(tp));
+        else
+          for (const tp of event.partitions) {
+            this.restoring.delete(idOf(tp));
+            this.epochs.delete(idOf(tp));
+            this.fenced.delete(idOf(tp));
+          }
       }),
     );
     this.removeHook = this.source.beforeRelease?.((partitions) =>
