@@ -1,5 +1,5 @@
 import { describe as group, expect, it } from "vitest";
-import { from, map, Subject } from "rxjs";
+import { asyncScheduler, from, map, Subject } from "rxjs";
 import fc from "fast-check";
 import { keyedProcess } from "./keyed-process.js";
 import type { KeyedProcessOptions } from "./keyed-process.js";
@@ -11,6 +11,7 @@ import { isWatermark, watermark } from "./element.js";
 import { derive, record } from "./record.js";
 import type { Record } from "./record.js";
 import { CommitTracker } from "./commit-tracker.js";
+import { SluiceError } from "./sluice-error.js";
 import { rec, testScheduler } from "./internal/event-time-testing.js";
 
 const ts = () => testScheduler((a, b) => expect(a).toEqual(b));
@@ -27,6 +28,101 @@ const counting: KeyedProcessOptions<number, string> = {
 };
 
 group("keyedProcess", () => {
+  it("holds a handle-less timer output until a sink acks it, and emits it again after a nack", () => {
+    ts().run(({ cold, flush }) => {
+      const backend = memoryStateBackend();
+      const seen: { at: number; value: string; record: Record<string> }[] = [];
+      let fired = 0;
+      const started = asyncScheduler.now();
+      const sub = cold<Element<number>>("a", { a: rec(1, 1, "x") })
+        .pipe(
+          keyedProcess<number, string>({
+            backend,
+            timerOutputBackoffMs: 5,
+            process: (_r, ctx) =>
+              ctx.timers.registerProcessingTime(ctx.now() + 3),
+            onTimer: (t, ctx) => {
+              fired += 1;
+              return [
+                record({ value: `${ctx.key ?? "-"}@${t}`, timestamp: t }),
+                record({ value: "second", timestamp: t }),
+              ];
+            },
+          }),
+        )
+        .subscribe((e) => {
+          if (!isWatermark(e))
+            seen.push({
+              at: asyncScheduler.now() - started,
+              value: e.value,
+              record: e,
+            });
+        });
+      flush();
+      // Fired at 3: both outputs held, each under its own handle.
+      expect(seen.map((s) => [s.at, s.value])).toEqual([
+        [3, "x@3"],
+        [3, "second"],
+      ]);
+      expect(backend.outputsInFlight?.()).toBe(2);
+      seen[1]!.record.ack.ack();
+      expect(backend.outputsInFlight?.()).toBe(1);
+      seen[0]!.record.ack.nack(new SluiceError("UNAVAILABLE", "sink down"));
+      expect(backend.outputsInFlight?.()).toBe(1);
+      flush();
+      // The same record again, 5 ms after the nack (virtual time), still held; the timer ran once.
+      expect(seen.map((s) => [s.at, s.value])).toEqual([
+        [3, "x@3"],
+        [3, "second"],
+        [8, "x@3"],
+      ]);
+      expect(seen[2]!.record.ack).not.toBe(seen[0]!.record.ack);
+      expect(fired).toBe(1);
+      expect(backend.outputsInFlight?.()).toBe(1);
+      seen[2]!.record.ack.ack();
+      seen[2]!.record.ack.ack(); // settling twice releases once
+      expect(backend.outputsInFlight?.()).toBe(0);
+      sub.unsubscribe();
+    });
+  });
+
+  it("leaves a timer output's own handle alone", () => {
+    ts().run(({ cold, flush }) => {
+      const backend = memoryStateBackend();
+      let acked = 0;
+      const mine = {
+        retain: () => undefined,
+        ack: () => (acked += 1),
+        nack: () => undefined,
+        settled: false,
+      };
+      const out: Record<string>[] = [];
+      const sub = cold<Element<number>>("a", { a: rec(1, 1, "x") })
+        .pipe(
+          keyedProcess<number, string>({
+            backend,
+            process: (_r, ctx) => ctx.timers.registerProcessingTime(ctx.now()),
+            onTimer: (t) => record({ value: "mine", timestamp: t, ack: mine }),
+          }),
+        )
+        .subscribe((e) => {
+          if (!isWatermark(e)) out.push(e);
+        });
+      flush();
+      expect(out[0]!.ack).toBe(mine);
+      expect(backend.outputsInFlight?.()).toBe(0);
+      out[0]!.ack.ack();
+      expect(acked).toBe(1);
+      sub.unsubscribe();
+    });
+  });
+
+  it("names a bad timerOutputBackoffMs", () => {
+    expect(() =>
+      keyedProcess({ process: () => undefined, timerOutputBackoffMs: -1 }),
+    ).toThrow(/timerOutputBackoffMs must be a non-negative number, got -1/);
+  });
+
   it("completes on an empty source", () => {
     ts().run(({ cold, expectObservable }) => {
       expectObservable(

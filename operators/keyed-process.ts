@@ -8,7 +8,9 @@ import type {
   ValueStateDescriptor,
 } from "./keyed-state.js";
 import { memoryStateBackend } from "./memory-state-backend.js";
+import { NO_ACK } from "./record.js";
 import type { Record } from "./record.js";
+import { countedAck } from "./internal/counted-ack.js";
 import type { StateBackend, TimerDomain } from "./state-backend.js";
 import { statePartitionOf } from "./state-backend.js";
 import { SluiceError } from "./sluice-error.js";
@@ -66,6 +68,11 @@ export interface KeyedProcessOptions<T, R> {
    * never read back either way; the sweep frees those no key reads again. Unset: no sweep.
    */
   readonly ttlSweepIntervalMs?: number;
+  /**
+   * Delay before an `onTimer` output that a sink nacked is emitted again (see
+   * {@link keyedProcess}, _Acknowledgement_). Default 1 000.
+   */
+  readonly timerOutputBackoffMs?: number;
 }
 
 class Context implements TimerContext, TimerService {
@@ -225,8 +232,13 @@ class Context implements TimerContext, TimerService {
  * **Acknowledgement.** Outputs of `process` that carry the input's handle (built with
  * `derive(record, value)`) are its descendants: the operator retains the handle for the
  * extra ones. If none does, the input is acked (its effect lives in state, which is
- * checkpointed with the offsets). Outputs of `onTimer` carry whatever handle the user gives
- * them (usually none).
+ * checkpointed with the offsets). An output of `onTimer` built without a handle gets one of
+ * the operator's: a fired timer has left the state, so its outputs are held in the backend
+ * (`backend.holdOutput`) until a sink acks them, and the checkpoint barrier waits for them as
+ * it waits for records in flight, so no checkpoint can hold the timer as fired while its
+ * output is lost. A nacked timer output is emitted again after `timerOutputBackoffMs` (the
+ * record itself, not the timer: `onTimer` does not run twice). Outputs given a handle by the
+ * user keep it.
  *
  * @example
  * ```ts
@@ -258,6 +270,13 @@ export function keyedProcess<T, R>(
       `keyedProcess.ttlSweepIntervalMs must be a positive number, got ${sweepMs}`,
     );
   }
+  const backoffMs = options.timerOutputBackoffMs ?? 1_000;
+  if (!Number.isFinite(backoffMs) || backoffMs < 0) {
+    throw new SluiceError(
+      "CONFIG",
+      `keyedProcess.timerOutputBackoffMs must be a non-negative number, got ${backoffMs}`,
+    );
+  }
 
   return (source) =>
     new Observable<Element<R>>((subscriber) => {
@@ -272,6 +291,34 @@ export function keyedProcess<T, R>(
         else subscriber.next(outputs as Record<R>);
       };
 
+      // A handle-less timer output is held in the backend until acked; a nack sends the same
+      // record again after the backoff, still held (see the summary).
+      const retries = new Set<Subscription>();
+      const emitHeld = (output: Record<R>, release: () => void): void => {
+        const ack = countedAck({
+          done: release,
+          failed: () => {
+            const retry = scheduler.schedule(() => {
+              retries.delete(retry);
+              if (!subscriber.closed) emitHeld(output, release);
+            }, backoffMs);
+            retries.add(retry);
+          },
+        });
+        subscriber.next({ ...output, ack });
+      };
+      const emitTimerOutput = (output: Record<R>): void => {
+        if (output.ack !== NO_ACK || backend.holdOutput === undefined)
+          subscriber.next(output);
+        else emitHeld(output, backend.holdOutput());
+      };
+      const emitTimerOutputs = (outputs: Outputs<R>): void => {
+        if (outputs === undefined) return;
+        if (Array.isArray(outputs))
+          for (const o of outputs as readonly Record<R>[]) emitTimerOutput(o);
+        else emitTimerOutput(outputs as Record<R>);
+      };
+
       const fire = (domain: TimerDomain, upTo: number): void => {
         for (
           let t = backend.pollTimer(domain, upTo);
@@ -283,7 +330,7 @@ export function keyedProcess<T, R>(
           if (onTimer !== undefined) {
             const outputs = onTimer(t.time, ctx);
             ctx.leave();
-            emitAll(outputs);
+            emitTimerOutputs(outputs);
           }
           if (subscriber.closed) return;
         }
@@ -363,6 +410,7 @@ export function keyedProcess<T, R>(
         subscription.unsubscribe();
         wakeUp?.unsubscribe();
         sweep?.unsubscribe();
+        for (const retry of retries) retry.unsubscribe();
         offRestore?.();
       };
     });

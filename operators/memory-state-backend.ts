@@ -117,10 +117,25 @@ function fromRows(rows: readonly StoredEntry[]): Map<string, Entry> {
 class MemoryStateBackend implements StateBackend {
   private readonly parts = new Map<string, PartitionState>();
   private readonly restoreListeners = new Set<() => void>();
+  private heldOutputs = 0;
 
   onRestore(listener: () => void): () => void {
     this.restoreListeners.add(listener);
     return () => this.restoreListeners.delete(listener);
+  }
+
+  holdOutput(): () => void {
+    this.heldOutputs += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.heldOutputs -= 1;
+    };
+  }
+
+  outputsInFlight(): number {
+    return this.heldOutputs;
   }
 
   private part(partition: string): PartitionState {

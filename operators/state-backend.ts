@@ -134,6 +134,17 @@ export interface StateBackend {
    * Returns a function that removes the listener.
    */
   onRestore?(listener: () => void): () => void;
+  /**
+   * Optional: counts one output of a fired timer as in flight until the returned function is
+   * called (once; later calls do nothing). A timer leaves the state when it fires, so a
+   * checkpoint taken while its outputs are still on their way to a sink would lose them on a
+   * restore: `keyedProcess` holds every handle-less `onTimer` output here until a sink acks
+   * it, and the checkpoint barrier waits for {@link StateBackend.outputsInFlight} to reach 0.
+   * A backend without it leaves timer outputs outside the barrier.
+   */
+  holdOutput?(): () => void;
+  /** Optional: outputs held by {@link StateBackend.holdOutput} and not yet released. */
+  outputsInFlight?(): number;
   /** Forgets a partition (it was revoked and its snapshot stored). */
   dropPartition(partition: string): void;
 }

@@ -138,7 +138,9 @@ const idOf = (tp: TopicPartition): string => statePartitionOf(tp);
  * count it twice. So each checkpoint: (1) pauses the source's intake; (2) waits until the
  * source has no emitted record unsettled (`inFlight === 0`, bounded by `barrierTimeoutMs`),
  * so every emitted record is either done or failed (failed ones are not done and are
- * redelivered either way); (3) snapshots the trackers (`source.snapshot()`) and the state
+ * redelivered either way), and no output of a fired timer is unsettled
+ * (`backend.outputsInFlight`: the timer has left the state, so its output must be written
+ * before a cut that no longer holds the timer); (3) snapshots the trackers (`source.snapshot()`) and the state
  * (`backend.snapshot(ids)`) in one synchronous step — nothing can run in between; (4)
  * resumes intake at once and writes the pieces to the store in one atomic save. If the
  * barrier times out (records held across checkpoints, as an unfired window that is not in
@@ -298,9 +300,19 @@ export class CheckpointCoordinator {
     this.source.pause();
   }
 
-  /** Waits until the source has no unsettled record; false if `timeoutMs` passed first. */
+  /**
+   * Waits until the source has no unsettled record and the backend no unsettled timer
+   * output (`backend.outputsInFlight`); false if `timeoutMs` passed first.
+   */
   drain(timeoutMs: number): Promise<boolean> {
-    return this.waitFor(() => this.source.inFlight === 0, timeoutMs);
+    return this.waitFor(
+      () => this.source.inFlight === 0 && this.timerOutputsInFlight() === 0,
+      timeoutMs,
+    );
+  }
+
+  private timerOutputsInFlight(): number {
+    return this.backend.outputsInFlight?.() ?? 0;
   }
 
   /** Stops the interval and the hooks, without a final checkpoint (idempotent). */
@@ -442,6 +454,7 @@ export class CheckpointCoordinator {
           {
             reason,
             inFlight: this.source.inFlight,
+            timerOutputsInFlight: this.timerOutputsInFlight(),
             barrierTimeoutMs: this.barrierTimeoutMs,
           },
         );

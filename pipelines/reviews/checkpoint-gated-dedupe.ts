@@ -125,6 +125,12 @@ export function checkpointGatedDedupe(
     ...(inner.onRestore !== undefined
       ? { onRestore: (listener: () => void) => inner.onRestore!(listener) }
       : {}),
+    ...(inner.holdOutput !== undefined
+      ? { holdOutput: () => inner.holdOutput!() }
+      : {}),
+    ...(inner.outputsInFlight !== undefined
+      ? { outputsInFlight: () => inner.outputsInFlight!() }
+      : {}),
     snapshot: (partitions?: readonly string[]): StateSnapshot => {
       cover(partitions);
       return inner.snapshot(partitions);
