@@ -33,11 +33,23 @@ export interface Source<T> {
   connect(): Promise<void>;
   /**
    * The record stream. Subscribing starts consumption; it completes when a bounded source
-   * is exhausted or the source is closed.
+   * is exhausted or the source is closed. Sources that own partitions build each record's
+   * origin with `linkedOrigins(this)`, so `ownerOf(origin)` leads back to `assignments()`
+   * and `isCaughtUp()`: `withWatermarks` then counts every assigned partition, also one
+   * that has sent nothing yet.
    */
   records(): Observable<Record<T>>;
-  /** Partition assignment changes, for jobs that keep keyed state per partition. */
+  /**
+   * Partition assignment changes, for jobs that keep keyed state per partition. On
+   * subscription, the partitions owned now come first as one `assigned` event.
+   */
   assignments(): Observable<AssignmentEvent>;
+  /**
+   * Optional: whether every record of an owned partition that the source can see has been
+   * emitted (`false`: a backlog waits), `undefined` when it does not know. `withWatermarks`
+   * asks it before it calls a silent partition idle.
+   */
+  isCaughtUp?(tp: TopicPartition): boolean | undefined;
   /** Stops fetching from the given partitions (all if omitted). */
   pause(partitions?: readonly TopicPartition[]): void;
   /** Resumes fetching. */

@@ -59,6 +59,12 @@ export type {
 export { memoryStateBackend } from "./memory-state-backend.js";
 export type { Failed, Outcome, Succeeded } from "./outcome.js";
 export { parkingLot } from "./parking-lot.js";
+export { linkedOrigins, ownerOf } from "./partition-owner.js";
+export type {
+  OwnedPartition,
+  OwnershipEvent,
+  PartitionOwner,
+} from "./partition-owner.js";
 export type { ParkingLotOptions } from "./parking-lot.js";
 export { PressureGauge, pressureGauge } from "./pressure-gauge.js";
 export type { PressureGaugeOptions, PressureSignal } from "./pressure-gauge.js";

@@ -2,6 +2,7 @@ import { EMPTY, Observable, Subject, defer, startWith } from "rxjs";
 import type { Subscriber } from "rxjs";
 import { CommitTracker } from "../../operators/commit-tracker.js";
 import type { CommitTrackerSnapshot } from "../../operators/commit-tracker.js";
+import { linkedOrigins } from "../../operators/partition-owner.js";
 import type { Record } from "../../operators/record.js";
 import { SluiceError } from "../../operators/sluice-error.js";
 import type { AssignmentEvent, Source, TopicPartition } from "../types.js";
@@ -70,6 +71,8 @@ export class KafkaSource<T> implements Source<T> {
     (partitions: readonly TopicPartition[]) => Promise<void>
   >();
   private aborted = false;
+  /** Origins that link back to this source, for `withWatermarks` (see `ownerOf`). */
+  private readonly originOf = linkedOrigins(this);
 
   constructor(options: KafkaSourceOptions<T>) {
     this.options = resolveKafkaSourceOptions(options);
@@ -766,7 +769,7 @@ export class KafkaSource<T> implements Source<T> {
         value,
         timestamp: m.timestamp,
         headers: m.headers,
-        origin: { topic, partition, offset: m.offset },
+        origin: this.originOf(topic, partition, m.offset),
         ack,
       };
       subscriber.next(r);

@@ -9,6 +9,7 @@ import {
 import type { SchedulerAction, Subscriber } from "rxjs";
 import { CommitTracker } from "../../operators/commit-tracker.js";
 import type { CommitTrackerSnapshot } from "../../operators/commit-tracker.js";
+import { linkedOrigins } from "../../operators/partition-owner.js";
 import { record } from "../../operators/record.js";
 import type { AckHandle, Record } from "../../operators/record.js";
 import { SluiceError, toSluiceError } from "../../operators/sluice-error.js";
@@ -101,6 +102,8 @@ export class MemorySource<T> implements Source<T> {
   private readonly releaseHooks = new Set<
     (partitions: readonly TopicPartition[]) => Promise<void>
   >();
+  /** Origins that link back to this source, for `withWatermarks` (see `ownerOf`). */
+  private readonly originOf = linkedOrigins(this);
 
   constructor(
     private readonly log: MemoryLog,
@@ -607,11 +610,7 @@ export class MemorySource<T> implements Source<T> {
         value: rec.value as T,
         timestamp: rec.timestamp,
         headers: rec.headers,
-        origin: {
-          topic: rec.topic,
-          partition: rec.partition,
-          offset: rec.offset,
-        },
+        origin: this.originOf(rec.topic, rec.partition, rec.offset),
         ack,
       }),
     );

@@ -2,6 +2,7 @@ import { lastValueFrom, tap, toArray } from "rxjs";
 import { describe, expect, it } from "vitest";
 import { counter } from "../../operators/aggregate.js";
 import { isLate, isRecord } from "../../operators/element.js";
+import { ownerOf } from "../../operators/partition-owner.js";
 import { tumblingWindow } from "../../operators/tumbling-window.js";
 import { withWatermarks } from "../../operators/with-watermarks.js";
 import { MemoryLog } from "./log.js";
@@ -108,6 +109,22 @@ describe("withWatermarks over a memory source reading a backlog", () => {
       await new Promise((resolve) => setTimeout(resolve, 2));
     expect(source.isCaughtUp(tp)).toBe(true);
     sub.unsubscribe();
+    await source.close();
+  });
+
+  it("links every record's origin back to the source, for withWatermarks", async () => {
+    const log = new MemoryLog();
+    log.createTopic("t", { partitions: 2 });
+    log.append("t", { value: 1, partition: 1 });
+    const source = memorySource<number>(log, {
+      group: "g",
+      topics: ["t"],
+      stopAtEnd: true,
+    });
+    const records = await lastValueFrom(source.records().pipe(toArray()));
+    expect(records.map((r) => ownerOf(r.origin))).toEqual([source]);
+    expect(records[0]!.origin).toEqual({ topic: "t", partition: 1, offset: 0 });
+    records[0]!.ack.ack();
     await source.close();
   });
 });
