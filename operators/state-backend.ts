@@ -145,6 +145,18 @@ export interface StateBackend {
   holdOutput?(): () => void;
   /** Optional: outputs held by {@link StateBackend.holdOutput} and not yet released. */
   outputsInFlight?(): number;
+  /**
+   * Optional: the checkpoint coordinator's word that the last {@link StateBackend.snapshot}
+   * of these partitions is now durable (saved in the checkpoint store), as Flink's
+   * `notifyCheckpointComplete`. Whatever waits on durability (a processed-id cache that
+   * must not say "done" before the effect is saved) may go ahead for them now.
+   */
+  checkpointSaved?(partitions: readonly string[]): void;
+  /**
+   * Optional: the last snapshot of these partitions was NOT saved (the store failed, or
+   * another instance claimed them: fenced). Nothing it covered may be taken for durable.
+   */
+  checkpointAborted?(partitions: readonly string[]): void;
   /** Forgets a partition (it was revoked and its snapshot stored). */
   dropPartition(partition: string): void;
 }

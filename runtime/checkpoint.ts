@@ -158,6 +158,12 @@ const idOf = (tp: TopicPartition): string => statePartitionOf(tp);
  * revoked partitions and before it commits and releases them, the coordinator takes a
  * barrier checkpoint and then drops their state (the next owner restores it).
  *
+ * **Durability notices.** After each save the backend hears which snapshotted partitions
+ * are now durable (`backend.checkpointSaved`) and which are not (`checkpointAborted`: the
+ * store failed, or they were fenced), as Flink's `notifyCheckpointComplete`. A
+ * processed-id cache gated on checkpoints writes its marks only on the first, so a failed
+ * save is never taken for saved.
+ *
  * **Fencing.** Before loading, the restore claims each partition's checkpoint
  * (`store.claimCheckpoint`: a new epoch), and every save carries that epoch. A save whose
  * partition another instance has claimed since is refused for that partition (a zombie, or
@@ -485,6 +491,9 @@ export class CheckpointCoordinator {
       );
       this.resumeIntake();
     }
+    // Every partition snapshotted above is told how its save ended, saved or not, so
+    // nothing waiting on durability (a processed-id cache) takes an unsaved cut for saved.
+    const snapshotted = pieces.map(idOf);
     try {
       try {
         await this.store.saveCheckpoint(this.job, pieces);
@@ -496,6 +505,7 @@ export class CheckpointCoordinator {
         const gone = new Set(error.fenced.map(idOf));
         pieces = pieces.filter((p) => !gone.has(idOf(p)));
         if (pieces.length === 0) {
+          this.backend.checkpointAborted?.(snapshotted);
           this.metrics?.total.inc({
             job: this.job,
             outcome: "fenced",
@@ -506,6 +516,7 @@ export class CheckpointCoordinator {
         await this.store.saveCheckpoint(this.job, pieces);
       }
     } catch (error) {
+      this.backend.checkpointAborted?.(snapshotted);
       this.metrics?.total.inc({ job: this.job, outcome: "failed", reason });
       this.logger.error("checkpoint save failed", {
         reason,
@@ -513,6 +524,11 @@ export class CheckpointCoordinator {
       });
       return { saved: false, partitions: 0, skipped: "store-failed" };
     }
+    const saved = pieces.map(idOf);
+    const savedSet = new Set(saved);
+    const aborted = snapshotted.filter((id) => !savedSet.has(id));
+    if (aborted.length > 0) this.backend.checkpointAborted?.(aborted);
+    this.backend.checkpointSaved?.(saved);
     this.metrics?.total.inc({ job: this.job, outcome: "saved", reason });
     this.metrics?.duration.observe(
       { job: this.job },

@@ -1,4 +1,4 @@
-import { defer, from, lastValueFrom, of } from "rxjs";
+import { defer, from, lastValueFrom, map, of } from "rxjs";
 import type { DedupeStore } from "../../operators/dedupe.js";
 import type {
   StateBackend,
@@ -13,96 +13,149 @@ const partitionOfId = (id: string): string => id.slice(0, id.indexOf("|"));
 
 /** What {@link checkpointGatedDedupe} returns. */
 export interface CheckpointGatedDedupe {
-  /** Give this to `dedupe({ store })`. */
+  /** Give this to `dedupe({ store, nearCacheSize: 0 })`: its own near tier is the live state's. */
   readonly store: DedupeStore;
   /** Give this to `keyedProcess` and to `ctx.addSource(source, { state })`. */
   readonly backend: StateBackend;
-  /** Writes the confirms of every checkpoint taken so far (call after the final checkpoint). */
+  /** Resolves when every confirm of a saved checkpoint has been written (call after the final checkpoint). */
   flush(): Promise<void>;
-  /** Confirms waiting for a checkpoint, and waiting to be written after one. */
-  readonly pending: { readonly uncovered: number; readonly covered: number };
+  /**
+   * Confirms not yet in any snapshot (`unsaved`), and in a snapshot whose save is not over
+   * yet (`saving`).
+   */
+  readonly pending: { readonly unsaved: number; readonly saving: number };
 }
+
+/** Options of {@link checkpointGatedDedupe}. */
+export interface CheckpointGatedDedupeOptions {
+  /**
+   * For the chaos suite only: write each confirm to the far store at once, as the job did
+   * before the snapshot was made consistent. Breaks the guarantee on purpose (a restore then
+   * meets "processed" marks of effects its state lacks, and drops those records). Default false.
+   */
+  readonly unsafeConfirmBeforeCheckpoint?: boolean;
+}
+
+type Ids = Map<string, number>;
 
 /**
  * Makes a far processed-id cache (C.7) safe for a job whose effects live in checkpointed
- * keyed state. `dedupe` confirms an id when the record's outputs are written, but the
- * record's effect on the state is durable only once a checkpoint holding it is saved; if the
- * job dies in between, the restart replays the record from the checkpoint's offsets, and a
- * far cache that already says "processed" would drop it, losing its effect for good.
+ * keyed state, so that a record counts as processed only once the state holding its effect
+ * is durable. `dedupe` confirms an id when the record's outputs are written, but its effect
+ * on the state is durable only once a checkpoint holding it is saved; a far cache that says
+ * "processed" any earlier would, after a restore from an older checkpoint (a crash, a failed
+ * or fenced save, a rebalance that moved the partition), drop the replayed record and lose
+ * its effect for good.
  *
- * So confirms are held back: `store.confirm` only notes the id (the far claim, with its
- * claim TTL, keeps other instances off it meanwhile). When the checkpoint coordinator
- * snapshots the backend, the ids of the snapshotted partitions confirmed so far are covered by
- * that checkpoint; they are written to the far store at the next snapshot, when the
- * coordinator (which runs checkpoints one after another) has finished saving it, or by
- * {@link CheckpointGatedDedupe.flush} after the final checkpoint. A crash before that leaves
- * only claims, which expire after the claim TTL, and the replayed records run again against
- * the restored state (which must be idempotent, as the reviews job's is).
+ * So `store.confirm` only notes the id, per state partition. When the checkpoint coordinator
+ * snapshots a partition, the ids noted so far go with that snapshot; they are written to the
+ * far store only when the coordinator says the snapshot was saved
+ * (`StateBackend.checkpointSaved`). If the save failed they wait for the next snapshot
+ * (`checkpointAborted`), and if the partition was fenced, revoked or restored, they are
+ * forgotten with its state (the effects they stood for are gone too).
  *
- * Ids must carry their state partition ({@link gatedId}). Not covered: a checkpoint whose
- * save fails is taken for saved at the next snapshot.
+ * Claims follow ownership. Ids carry their state partition ({@link gatedId}), and a
+ * partition is processed only by the instance holding its checkpoint claim (the epoch the
+ * coordinator keeps; a zombie's saves are refused, its state dropped). So a far claim by
+ * another process is a previous owner's (departed, SIGKILLed, fenced): what it did is
+ * either in the restored checkpoint, whose ids it confirmed or will confirm, or lost with it.
+ * Such a claim is therefore taken over at once instead of waited on for the claim TTL. Only
+ * this process's own claims in flight make a duplicate wait.
+ *
+ * What the far cache guarantees: an id it calls processed has its effect in every checkpoint
+ * a later owner can restore. What it does not: after a crash between a save and the write of
+ * its confirms, a later duplicate of such an id (same event id, later offset) reaches the
+ * state again, which must absorb it (the reviews job's state keeps `reviewId@version`).
+ * Do not put `dedupe`'s own near cache in front (`nearCacheSize: 0`): it would remember ids
+ * across a restore that threw their effects away.
  *
  * @example
  * ```ts
  * const gated = checkpointGatedDedupe(memcachedDedupeStore(…), memoryStateBackend());
  * const source = ctx.addSource(kafkaSource(…), { state: gated.backend });
- * source.records().pipe(dedupe({ idOf: (r) => gatedId(statePartitionOf(r.origin), r.value.id), store: gated.store, ttlMs }), …);
+ * source.records().pipe(dedupe({ idOf: (r) => gatedId(statePartitionOf(r.origin), r.value.id), store: gated.store, ttlMs, nearCacheSize: 0 }), …);
  * ```
  */
 export function checkpointGatedDedupe(
   far: DedupeStore,
   inner: StateBackend,
+  options: CheckpointGatedDedupeOptions = {},
 ): CheckpointGatedDedupe {
-  /** Confirmed ids not yet in any snapshot, by state partition: id → ttl. */
-  const uncovered = new Map<string, Map<string, number>>();
-  /** Ids in the last snapshot, written once its save is over. */
-  let covered = new Map<string, number>();
+  const unsafe = options.unsafeConfirmBeforeCheckpoint === true;
+  /** Confirmed here, in no snapshot yet: partition → id → ttl. */
+  const unsaved = new Map<string, Ids>();
+  /** In the last snapshot of the partition, its save not over yet. */
+  const saving = new Map<string, Ids>();
+  /** Claimed by this process and not yet confirmed or released. */
+  const claimedHere = new Map<string, Set<string>>();
+  const writes = new Set<Promise<void>>();
 
-  const write = (ids: Map<string, number>): Promise<void> =>
-    Promise.all(
+  const inside = (m: Map<string, Ids>, id: string): boolean =>
+    m.get(partitionOfId(id))?.has(id) === true;
+  const add = (m: Map<string, Ids>, p: string, id: string, ttl: number) => {
+    let ids = m.get(p);
+    if (ids === undefined) {
+      ids = new Map();
+      m.set(p, ids);
+    }
+    ids.set(id, ttl);
+  };
+  const write = (ids: Ids): void => {
+    if (ids.size === 0) return;
+    const task = Promise.all(
       [...ids].map(([id, ttl]) =>
-        // A failed confirm leaves the claim to expire: the id may run again, which the
-        // state absorbs.
+        // A failed confirm leaves the id unconfirmed: a later duplicate runs again, which
+        // the state absorbs.
         lastValueFrom(far.confirm(id, ttl), { defaultValue: undefined }).catch(
           () => undefined,
         ),
       ),
     ).then(() => undefined);
-
-  const cover = (partitions: readonly string[] | undefined): void => {
-    const previous = covered;
-    covered = new Map();
-    void write(previous);
-    for (const p of partitions ?? [...uncovered.keys()]) {
-      const ids = uncovered.get(p);
-      if (ids === undefined) continue;
-      for (const [id, ttl] of ids) covered.set(id, ttl);
-      uncovered.delete(p);
-    }
+    writes.add(task);
+    void task.finally(() => writes.delete(task));
+  };
+  const forget = (p: string): void => {
+    unsaved.delete(p);
+    saving.delete(p);
+    claimedHere.delete(p);
   };
 
   const store: DedupeStore = {
-    // An id confirmed here and not yet written is this process's to answer: a duplicate.
     claim: (id, ttlMs) =>
-      defer(() =>
-        covered.has(id) || uncovered.get(partitionOfId(id))?.has(id) === true
-          ? of("confirmed" as const)
-          : far.claim(id, ttlMs),
-      ),
+      defer(() => {
+        // Confirmed here and not yet written: this process answers, a duplicate.
+        if (inside(unsaved, id) || inside(saving, id))
+          return of("confirmed" as const);
+        const p = partitionOfId(id);
+        // Our own record with this id is still on its way: wait for its outcome.
+        if (claimedHere.get(p)?.has(id) === true) return of("exists" as const);
+        return far.claim(id, ttlMs).pipe(
+          map((result) => {
+            if (result === "confirmed") return result;
+            // "exists": a previous owner's claim (see above), taken over.
+            let mine = claimedHere.get(p);
+            if (mine === undefined) {
+              mine = new Set();
+              claimedHere.set(p, mine);
+            }
+            mine.add(id);
+            return "claimed" as const;
+          }),
+        );
+      }),
     confirm: (id, ttlMs) =>
       defer(() => {
         const p = partitionOfId(id);
-        let ids = uncovered.get(p);
-        if (ids === undefined) {
-          ids = new Map();
-          uncovered.set(p, ids);
-        }
-        ids.set(id, ttlMs);
+        claimedHere.get(p)?.delete(id);
+        if (unsafe) return far.confirm(id, ttlMs);
+        add(unsaved, p, id, ttlMs);
         return of(undefined);
       }),
     release: (id) =>
       defer(() => {
-        uncovered.get(partitionOfId(id))?.delete(id);
+        const p = partitionOfId(id);
+        claimedHere.get(p)?.delete(id);
+        unsaved.get(p)?.delete(id);
         return far.release(id);
       }),
   };
@@ -132,16 +185,40 @@ export function checkpointGatedDedupe(
       ? { outputsInFlight: () => inner.outputsInFlight!() }
       : {}),
     snapshot: (partitions?: readonly string[]): StateSnapshot => {
-      cover(partitions);
+      // The coordinator snapshots at a drained barrier: every id noted so far has its
+      // effect in this snapshot, and no record with an effect in it lacks its id.
+      for (const p of partitions ?? [...unsaved.keys()]) {
+        const ids = unsaved.get(p);
+        if (ids === undefined) continue;
+        unsaved.delete(p);
+        for (const [id, ttl] of ids) add(saving, p, id, ttl);
+      }
       return inner.snapshot(partitions);
+    },
+    checkpointSaved: (partitions) => {
+      for (const p of partitions) {
+        const ids = saving.get(p);
+        if (ids === undefined) continue;
+        saving.delete(p);
+        write(ids);
+      }
+    },
+    checkpointAborted: (partitions) => {
+      // Not durable: the next snapshot of the partition (if it is still ours) covers them.
+      for (const p of partitions) {
+        const ids = saving.get(p);
+        if (ids === undefined) continue;
+        saving.delete(p);
+        for (const [id, ttl] of ids) add(unsaved, p, id, ttl);
+      }
     },
     restore: (snapshot: StateSnapshot) => {
       // Confirms of effects the restored state does not hold must never be written.
-      for (const p of Object.keys(snapshot.partitions)) uncovered.delete(p);
+      for (const p of Object.keys(snapshot.partitions)) forget(p);
       inner.restore(snapshot);
     },
     dropPartition: (partition: string) => {
-      uncovered.delete(partition);
+      forget(partition);
       inner.dropPartition(partition);
     },
   };
@@ -149,15 +226,15 @@ export function checkpointGatedDedupe(
   return {
     store,
     backend,
-    flush: () => {
-      const previous = covered;
-      covered = new Map();
-      return write(previous);
+    flush: async () => {
+      while (writes.size > 0) await Promise.all([...writes]);
     },
     get pending() {
-      let n = 0;
-      for (const ids of uncovered.values()) n += ids.size;
-      return { uncovered: n, covered: covered.size };
+      let a = 0;
+      for (const ids of unsaved.values()) a += ids.size;
+      let b = 0;
+      for (const ids of saving.values()) b += ids.size;
+      return { unsaved: a, saving: b };
     },
   };
 }

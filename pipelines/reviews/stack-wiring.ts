@@ -446,6 +446,11 @@ export interface RecommendationJobOptions {
   readonly statsWindowMs?: number;
   readonly statsRetentionMs?: number;
   readonly maxInFlight?: number;
+  /**
+   * Chaos suite only: confirm event ids in memcached before a checkpoint holds their effect
+   * (the old, unsafe order), to show the suite catches the loss. Default false.
+   */
+  readonly unsafeConfirmBeforeCheckpoint?: boolean;
   /** Sees every rating that changed a user's state (the demo reads it after the run). */
   readonly mirror?: TasteModel;
   /** Sees every output once it is written (the demo's summary). */
@@ -539,8 +544,10 @@ export async function startRecommendation(
     keyPrefix: o.dedupeKeyPrefix,
     name: "reviews-recommendation-dedupe",
   });
-  const gated = checkpointGatedDedupe(far, memoryStateBackend());
-  // Runs after the sources' final checkpoint: those confirms are covered by it.
+  const gated = checkpointGatedDedupe(far, memoryStateBackend(), {
+    unsafeConfirmBeforeCheckpoint: o.unsafeConfirmBeforeCheckpoint === true,
+  });
+  // Runs after the sources' final checkpoint: waits for the confirms it allowed.
   w.onShutdown(async () => {
     await gated.flush();
     await far.close();
@@ -622,6 +629,9 @@ export async function startRecommendation(
           gatedId(statePartitionOf(r.origin), r.value.metadata.eventId),
         store: gated.store,
         ttlMs: o.dedupeTtlMs,
+        // The gated store answers this process's confirmed ids itself; a near cache would
+        // keep them across a restore that threw their effects away.
+        nearCacheSize: 0,
         ...(o.dedupeClaimTtlMs !== undefined
           ? { claimTtlMs: o.dedupeClaimTtlMs }
           : {}),

@@ -49,6 +49,11 @@ export default defineJob({
       /** Records read but not yet written, over all partitions. */
       maxInFlight: z.number().int().positive().default(2_000),
       dedupeClaimTtlMs: z.number().int().positive().default(60_000),
+      /**
+       * Chaos suite only: breaks the guarantee on purpose by confirming event ids in memcached
+       * before a checkpoint holds their effect (records are then lost on a rebalance or crash).
+       */
+      unsafeConfirmBeforeCheckpoint: z.boolean().default(false),
       statsWindowMs: z.number().int().positive().default(3_600_000),
       statsRetentionMs: z
         .number()
@@ -89,6 +94,7 @@ export default defineJob({
       topK: c.topK,
       maxInFlight: c.maxInFlight,
       dedupeClaimTtlMs: c.dedupeClaimTtlMs,
+      unsafeConfirmBeforeCheckpoint: c.unsafeConfirmBeforeCheckpoint,
       statsWindowMs: c.statsWindowMs,
       statsRetentionMs: c.statsRetentionMs,
     });
