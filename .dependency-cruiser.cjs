@@ -88,6 +88,14 @@ module.exports = {
       "stack provisions services and imports nothing of ours",
     ),
     {
+      name: "nothing-imports-the-fuzzer",
+      comment:
+        "fuzz/ is a test harness at the top: it may import everything, nothing imports it",
+      severity: "error",
+      from: { path: "^(?!fuzz/)" },
+      to: { path: "^fuzz/" },
+    },
+    {
       name: "operators-only-rxjs-and-lru-cache",
       comment: "DESIGN.md: operators may import rxjs and lru-cache only",
       severity: "error",

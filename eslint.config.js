@@ -27,6 +27,7 @@ export default tseslint.config(
             "stack/*.mjs",
             "k3s/*.mjs",
             ".ci/*.mjs",
+            "fuzz/*.mjs",
           ],
         },
         tsconfigRootDir: import.meta.dirname,
