@@ -1,6 +1,8 @@
 // The public surface of the operator library, listed one by one (STYLE.md habit 8).
 // operators/index.test.ts fails when an operator module exports something missing here.
 
+export { ackAfter } from "./ack-after.js";
+export type { AckAfterOptions } from "./ack-after.js";
 export { counter, reducer } from "./aggregate.js";
 export type { Aggregate, MergeableAggregate } from "./aggregate.js";
 export { CommitTracker } from "./commit-tracker.js";
@@ -33,6 +35,8 @@ export { isLate, isRecord, isWatermark, late, watermark } from "./element.js";
 export type { Element, Late, Watermark } from "./element.js";
 export { enrich } from "./enrich.js";
 export type { EnrichOptions } from "./enrich.js";
+export { filterAck } from "./filter-ack.js";
+export { flatMapAck } from "./flat-map-ack.js";
 export { keyOrderedMap } from "./key-ordered-map.js";
 export type { KeyOrderedMapOptions } from "./key-ordered-map.js";
 export { keyedProcess } from "./keyed-process.js";
@@ -82,6 +86,8 @@ export { RetryBudget, retryBudget } from "./retry-budget.js";
 export type { RetryBudgetOptions } from "./retry-budget.js";
 export { retryWithBackoff } from "./retry-with-backoff.js";
 export type { Jitter, RetryWithBackoffOptions } from "./retry-with-backoff.js";
+export { branch, route } from "./route.js";
+export type { RouteBranch } from "./route.js";
 export { routeLate } from "./route-late.js";
 export { sessionWindow } from "./session-window.js";
 export type { SessionWindowOptions } from "./session-window.js";
@@ -98,6 +104,7 @@ export type {
   TimerDomain,
   TimerEntry,
 } from "./state-backend.js";
+export { tee } from "./tee.js";
 export { TokenBucket } from "./token-bucket.js";
 export type { TokenBucketOptions } from "./token-bucket.js";
 export { tumblingWindow } from "./tumbling-window.js";
