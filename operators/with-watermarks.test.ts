@@ -1,10 +1,18 @@
 import { describe as group, expect, it } from "vitest";
-import { asyncScheduler, map, from, Subject } from "rxjs";
+import { asyncScheduler, defer, map, from, startWith, Subject } from "rxjs";
+import type { Observable } from "rxjs";
 import fc from "fast-check";
 import { withWatermarks } from "./with-watermarks.js";
 import type { Element } from "./element.js";
 import { isWatermark } from "./element.js";
 import type { Record } from "./record.js";
+import { record } from "./record.js";
+import { linkedOrigins } from "./partition-owner.js";
+import type {
+  OwnedPartition,
+  OwnershipEvent,
+  PartitionOwner,
+} from "./partition-owner.js";
 import { rec, testScheduler } from "./internal/event-time-testing.js";
 
 const show = (e: Element<number>): string =>
@@ -346,5 +354,284 @@ group("withWatermarks", () => {
       .subscribe((e) => seen.push(e));
     expect(seen.filter((e) => !isWatermark(e))).toEqual(records);
     expect(seen.filter((e) => !isWatermark(e))[0]).toBe(records[0]);
+  });
+});
+
+/** A source's side of the assignment link, driven by hand. */
+class FakeOwner implements PartitionOwner {
+  readonly owned = new Set<number>();
+  readonly events = new Subject<OwnershipEvent>();
+  /** Partitions with a backlog, for isCaughtUp. */
+  readonly behind = new Set<number>();
+  readonly asked: number[] = [];
+  private readonly originOf = linkedOrigins(this);
+
+  constructor(...owned: number[]) {
+    for (const p of owned) this.owned.add(p);
+  }
+
+  assignments(): Observable<OwnershipEvent> {
+    return defer(() =>
+      this.events.pipe(
+        startWith<OwnershipEvent>({
+          type: "assigned",
+          partitions: [...this.owned].map((partition) => tp(partition)),
+        }),
+      ),
+    );
+  }
+
+  isCaughtUp(partition: OwnedPartition): boolean | undefined {
+    this.asked.push(partition.partition);
+    return !this.behind.has(partition.partition);
+  }
+
+  assign(...partitions: number[]): void {
+    for (const p of partitions) this.owned.add(p);
+    this.events.next({ type: "assigned", partitions: partitions.map(tp) });
+  }
+
+  revoke(...partitions: number[]): void {
+    for (const p of partitions) this.owned.delete(p);
+    this.events.next({ type: "revoked", partitions: partitions.map(tp) });
+  }
+
+  rec(value: number, timestamp: number, partition: number): Record<number> {
+    return record({
+      key: "k",
+      value,
+      timestamp,
+      origin: this.originOf("t", partition, 0),
+    });
+  }
+}
+
+const tp = (partition: number): OwnedPartition => ({ topic: "t", partition });
+
+/** Runs `withWatermarks` over a subject; returns the input and what came out, shown. */
+function harness(options: Parameters<typeof withWatermarks<number>>[0]): {
+  input: Subject<Record<number>>;
+  out: string[];
+  stop: () => void;
+} {
+  const input = new Subject<Record<number>>();
+  const out: string[] = [];
+  const subscription = input
+    .pipe(withWatermarks<number>(options), map(show))
+    .subscribe((e) => out.push(e));
+  return { input, out, stop: () => subscription.unsubscribe() };
+}
+
+group("withWatermarks following its source's assignment", () => {
+  it("holds the watermark until every assigned partition has sent, as a Flink split starting at Long.MIN_VALUE", () => {
+    const owner = new FakeOwner(0, 1);
+    const { input, out } = harness({ maxOutOfOrdernessMs: 0 });
+    input.next(owner.rec(1, 100, 0));
+    input.next(owner.rec(2, 200, 0));
+    expect(out).toEqual(["r1", "r2"]);
+    input.next(owner.rec(3, 50, 1));
+    input.complete();
+    expect(out).toEqual(["r1", "r2", "r3", "w49", "wInfinity"]);
+  });
+
+  it("stops counting a revoked partition at once, and its stray records move nothing", () => {
+    const owner = new FakeOwner(0, 1);
+    const { input, out } = harness({ maxOutOfOrdernessMs: 0 });
+    input.next(owner.rec(1, 100, 0));
+    owner.revoke(1);
+    expect(out).toEqual(["r1", "w99"]);
+    input.next(owner.rec(2, 10, 1));
+    input.next(owner.rec(3, 300, 0));
+    expect(out).toEqual(["r1", "w99", "r2", "r3", "w299"]);
+  });
+
+  it("holds the watermark where it is for a partition assigned again, until its first record", () => {
+    const owner = new FakeOwner(0, 1);
+    const { input, out } = harness({ maxOutOfOrdernessMs: 0 });
+    input.next(owner.rec(1, 100, 1));
+    input.next(owner.rec(2, 100, 0));
+    owner.revoke(1);
+    owner.assign(1);
+    input.next(owner.rec(3, 400, 0));
+    input.next(owner.rec(4, 350, 1));
+    expect(out).toEqual(["r1", "r2", "w99", "r3", "r4", "w349"]);
+  });
+
+  it("counts a partition that was never announced from its first record, as without a source", () => {
+    const owner = new FakeOwner(0);
+    const { input, out } = harness({ maxOutOfOrdernessMs: 0 });
+    input.next(owner.rec(1, 100, 0));
+    input.next(owner.rec(2, 50, 5));
+    expect(out).toEqual(["r1", "w99", "r2"]);
+    input.next(owner.rec(3, 80, 5));
+    expect(out).toEqual(["r1", "w99", "r2", "r3"]);
+  });
+
+  it("calls an assigned partition that never sends idle after idleTimeoutMs from its assignment, but not while its source has a backlog of it", () => {
+    const owner = new FakeOwner(0, 1);
+    owner.behind.add(1);
+    ts().run(({ cold, expectObservable }) => {
+      const _sub1 = cold("10ms x").subscribe(() => owner.behind.delete(1));
+      const out = cold("a 2ms b 2ms c 2ms d", {
+        a: owner.rec(1, 100, 0),
+        b: owner.rec(2, 101, 0),
+        c: owner.rec(3, 102, 0),
+        d: owner.rec(4, 103, 0),
+      }).pipe(
+        withWatermarks({
+          maxOutOfOrdernessMs: 0,
+          idleTimeoutMs: 4,
+          onComplete: "none",
+        }),
+        map(show),
+      );
+      // p1 is asked at 4 and 8 (behind); at 12 it is caught up and idle: the minimum is
+      // p0's, which keeps sending every 3 ms.
+      expectObservable(out, "^ 20ms !").toBe("a 2ms b 2ms c 2ms d 2ms w", {
+        a: "r1",
+        b: "r2",
+        c: "r3",
+        d: "r4",
+        w: "w102",
+      });
+    });
+    expect(owner.asked).toEqual([1, 1, 1, 0]);
+  });
+
+  it("does not advance with the wall clock while an assigned partition that has sent nothing has a backlog", () => {
+    const owner = new FakeOwner(0, 1);
+    owner.behind.add(1);
+    ts().run(({ cold, expectObservable }) => {
+      const _sub2 = cold("20ms x").subscribe(() => owner.behind.delete(1));
+      const out = cold("a", { a: owner.rec(1, 0, 0) }).pipe(
+        withWatermarks({
+          maxOutOfOrdernessMs: 2,
+          idleTimeoutMs: 5,
+          wallClockIntervalMs: 5,
+          allIdle: "advance-with-wall-clock",
+          onComplete: "none",
+        }),
+        map(show),
+      );
+      // p1 holds everything until its backlog is gone at 20; then p0 (idle since 5) and p1
+      // are idle together and the wall clock moves it: 20-2-1 = 17, then 22.
+      expectObservable(out, "^ 27ms !").toBe("a 19ms b 4ms c", {
+        a: "r1",
+        b: "w17",
+        c: "w22",
+      });
+    });
+  });
+
+  it("stops following the source's assignments when unsubscribed", () => {
+    const owner = new FakeOwner(0);
+    const { input, stop } = harness({ maxOutOfOrdernessMs: 0 });
+    input.next(owner.rec(1, 100, 0));
+    expect(owner.events.observed).toBe(true);
+    stop();
+    expect(owner.events.observed).toBe(false);
+  });
+
+  it("equals a brute-force watermark over any history of assignments, revocations and records", () => {
+    type Op =
+      | { readonly op: "assign" | "revoke"; readonly p: number }
+      | { readonly op: "record"; readonly p: number; readonly t: number };
+    fc.assert(
+      fc.property(
+        fc.subarray([0, 1, 2, 3]),
+        fc.integer({ min: 0, max: 3 }),
+        fc.integer({ min: 0, max: 1000 }),
+        fc.array(
+          fc.oneof(
+            fc.record({
+              op: fc.constantFrom("assign" as const, "revoke" as const),
+              p: fc.integer({ min: 0, max: 3 }),
+            }),
+            fc.record({
+              op: fc.constant("record" as const),
+              p: fc.integer({ min: 0, max: 3 }),
+              t: fc.integer({ min: 0, max: 1000 }),
+            }),
+          ),
+          { maxLength: 40 },
+        ),
+        fc.integer({ min: 0, max: 20 }),
+        (initial, firstP, firstT, drawn, bound) => {
+          // As a source behaves: it assigns what it does not own, revokes what it owns.
+          // A partition that sends before it was ever announced counts as owned from then on.
+          const owns = new Set(initial);
+          const announced = new Set(initial);
+          const history: Op[] = [];
+          const first: Op = { op: "record", p: firstP, t: firstT };
+          for (const o of [first, ...drawn]) {
+            if (o.op === "record" && !announced.has(o.p)) {
+              owns.add(o.p);
+              announced.add(o.p);
+            }
+            if (o.op === "assign" && owns.has(o.p)) continue;
+            if (o.op === "revoke" && !owns.has(o.p)) continue;
+            if (o.op === "assign") owns.add(o.p);
+            if (o.op !== "record") announced.add(o.p);
+            if (o.op === "revoke") owns.delete(o.p);
+            history.push(o);
+          }
+          // Brute force from the whole history at each step: the partitions counted are the
+          // owned ones (with their records since the last assignment) and those never
+          // announced that have sent; the watermark is the running maximum of the minimum.
+          const expected: number[] = [];
+          let best = -Infinity;
+          for (let k = 0; k < history.length; k++) {
+            const seen = history.slice(0, k + 1);
+            let min = Infinity;
+            for (let p = 0; p < 4; p++) {
+              let last = initial.includes(p) ? -1 : undefined;
+              let lastType = initial.includes(p) ? "assign" : undefined;
+              seen.forEach((o, i) => {
+                if (o.p === p && o.op !== "record") {
+                  last = i;
+                  lastType = o.op;
+                }
+              });
+              if (lastType === "revoke") continue;
+              const ts = seen
+                .filter(
+                  (o, i) => o.p === p && o.op === "record" && i > (last ?? -2),
+                )
+                .map((o) => (o as { t: number }).t);
+              if (lastType === undefined && ts.length === 0) continue;
+              min = Math.min(
+                min,
+                ts.length === 0 ? -Infinity : Math.max(...ts),
+              );
+            }
+            if (min !== Infinity && min - bound - 1 > best) {
+              best = min - bound - 1;
+              expected.push(best);
+            }
+          }
+          const owner = new FakeOwner(...initial);
+          const got: number[] = [];
+          const input = new Subject<Record<number>>();
+          const subscription = input
+            .pipe(
+              withWatermarks<number>({
+                maxOutOfOrdernessMs: bound,
+                onComplete: "none",
+              }),
+            )
+            .subscribe((e) => {
+              if (isWatermark(e)) got.push(e.time);
+            });
+          for (const o of history) {
+            if (o.op === "record") input.next(owner.rec(o.t, o.t, o.p));
+            else if (o.op === "assign") owner.assign(o.p);
+            else owner.revoke(o.p);
+          }
+          subscription.unsubscribe();
+          expect(got).toEqual(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

@@ -1,7 +1,9 @@
-import { Observable, asyncScheduler } from "rxjs";
-import type { OperatorFunction, SchedulerLike, Subscription } from "rxjs";
+import { Observable, Subscription, asyncScheduler } from "rxjs";
+import type { OperatorFunction, SchedulerLike } from "rxjs";
 import type { Element } from "./element.js";
 import { watermark } from "./element.js";
+import { ownerOf } from "./partition-owner.js";
+import type { OwnershipEvent, PartitionOwner } from "./partition-owner.js";
 import type { Record } from "./record.js";
 import { SluiceError } from "./sluice-error.js";
 
@@ -27,8 +29,9 @@ export interface WithWatermarksOptions<T> {
    * it is asked again after another `idleTimeoutMs`; the wall-clock advance of `allIdle`
    * also waits while any partition answers `false`. So a job reading a backlog that pauses
    * (a slow lookup, a full in-flight cap, a rebalance) does not close windows early.
-   * `undefined` (don't know) counts as caught up. Kafka and memory sources answer it:
-   * `isCaughtUp: (tp) => source.isCaughtUp(tp)`. Unset: silence alone makes a partition idle.
+   * `undefined` (don't know) counts as caught up. Unset: the record's source is asked
+   * (`ownerOf(origin).isCaughtUp`; the Kafka and memory sources answer it); for records
+   * without a linked origin silence alone makes a partition idle.
    */
   readonly isCaughtUp?: (partition: {
     readonly topic: string;
@@ -57,7 +60,14 @@ export interface WithWatermarksOptions<T> {
 interface Input {
   maxTimestamp: number;
   lastSeen: number;
+  /** Counts in the minimum: assigned or sending, and not idle. */
   active: boolean;
+  /** Revoked by its owner: counts no more, and its records neither, until assigned again. */
+  revoked: boolean;
+  /** The source that assigned it (or sent its first record), if its origins are linked. */
+  owner: PartitionOwner | undefined;
+  /** Assigned, or sent a record: known to count (not merely created by a lookup). */
+  seen: boolean;
   /** The partition, for `isCaughtUp`; undefined for records without an origin. */
   readonly tp:
     { readonly topic: string; readonly partition: number } | undefined;
@@ -83,11 +93,19 @@ function positive(
  * are one input), the watermark being the minimum over the active partitions.
  *
  * A partition's watermark is its highest timestamp minus `maxOutOfOrdernessMs` minus 1 (as
- * Flink). A partition silent for `idleTimeoutMs` is idle and excluded from the minimum until
- * it sends again. When every partition is idle, `allIdle` decides: hold, or advance with the
- * scheduler's clock so windows close on wall clock. Watermarks are monotonic: a partition
- * coming back behind the others never moves it back. Records pass through untouched (their
- * ack handles too).
+ * Flink). The partitions are those the stream's sources own: at the first record of a source
+ * whose origins are linked to it (`ownerOf`, as the memory and Kafka sources build them), the
+ * operator follows that source's `assignments()`. An assigned partition that has sent
+ * nothing yet holds the watermark where it is (as a Flink split starting at
+ * `Long.MIN_VALUE`), so a partition whose backlog is read last is not late; a revoked one
+ * stops counting at once. A partition silent for `idleTimeoutMs` (from its last record, or
+ * from its assignment) is idle and excluded from the minimum until it sends again, unless
+ * its source says it still has records to read (`isCaughtUp`). When every partition is idle,
+ * `allIdle` decides: hold, or advance with the scheduler's clock so windows close on wall
+ * clock (never while any partition has a backlog). Watermarks are monotonic: a partition
+ * coming back behind the others never moves it back. On completion a final watermark at
+ * `+Infinity` fires every window (`onComplete`). Records pass through untouched (their ack
+ * handles too).
  *
  * @example
  * ```ts
@@ -120,16 +138,21 @@ export function withWatermarks<T>(
   const timestampOf = options.timestampOf;
   const isCaughtUp = options.isCaughtUp;
   /** False only when the source says the partition still has records to read. */
-  const caughtUp = (input: Input): boolean =>
-    isCaughtUp === undefined ||
-    input.tp === undefined ||
-    isCaughtUp(input.tp) !== false;
+  const caughtUp = (input: Input): boolean => {
+    const tp = input.tp;
+    if (tp === undefined) return true;
+    if (isCaughtUp !== undefined) return isCaughtUp(tp) !== false;
+    const owner = input.owner;
+    return owner?.isCaughtUp === undefined || owner.isCaughtUp(tp) !== false;
+  };
   const scheduler = options.scheduler ?? asyncScheduler;
 
   return (source) =>
     new Observable<Element<T>>((subscriber) => {
       const topics = new Map<string, Map<number, Input>>();
       const inputs: Input[] = [];
+      /** Sources whose assignments are followed, with their subscriptions. */
+      const owners = new Map<PartitionOwner, Subscription>();
       let unpartitioned: Input | undefined;
       let activeCount = 0;
       /** Last emitted watermark. */
@@ -166,8 +189,10 @@ export function withWatermarks<T>(
 
       const advanceWithWallClock = (): void => {
         // A backlog not read yet would be late behind a wall-clock watermark.
-        for (let i = 0; i < inputs.length; i++)
-          if (!caughtUp(inputs[i]!)) return;
+        for (let i = 0; i < inputs.length; i++) {
+          const input = inputs[i]!;
+          if (!input.revoked && !caughtUp(input)) return;
+        }
         const candidate = scheduler.now() - bound - 1;
         if (candidate > current) current = candidate;
         emit();
@@ -199,19 +224,76 @@ export function withWatermarks<T>(
         }
         if (nextDeadline !== Infinity) {
           idleTimer = scheduler.schedule(checkIdle, nextDeadline - now);
-        } else if (
-          activeCount === 0 &&
-          advanceOnIdle &&
-          wallClockTimer === undefined
-        ) {
+        } else startWallClockIfAllIdle();
+      };
+
+      const startWallClockIfAllIdle = (): void => {
+        if (activeCount !== 0 || !advanceOnIdle || wallClockTimer !== undefined)
+          return;
+        advanceWithWallClock();
+        wallClockTimer = scheduler.schedule(function (this: {
+          schedule(state?: undefined, delay?: number): void;
+        }) {
           advanceWithWallClock();
-          wallClockTimer = scheduler.schedule(function (this: {
-            schedule(state?: undefined, delay?: number): void;
-          }) {
-            advanceWithWallClock();
-            this.schedule(undefined, wallClockInterval);
-          }, wallClockInterval);
+          this.schedule(undefined, wallClockInterval);
+        }, wallClockInterval);
+      };
+
+      /** A partition starts counting: assigned, or its first record (again). */
+      const activate = (input: Input, now: number): void => {
+        if (!input.active) {
+          input.active = true;
+          activeCount += 1;
+          if (wallClockTimer !== undefined) stopWallClock();
         }
+        if (idleTimeout !== undefined) {
+          input.lastSeen = now;
+          if (idleTimer === undefined)
+            idleTimer = scheduler.schedule(checkIdle, idleTimeout);
+        }
+      };
+
+      const onOwnership = (owner: PartitionOwner, e: OwnershipEvent): void => {
+        const now = idleTimeout === undefined ? 0 : scheduler.now();
+        let revoked = false;
+        for (const tp of e.partitions) {
+          const input = partitionInput(tp.topic, tp.partition);
+          if (e.type === "assigned") {
+            if (input.owner === owner && !input.revoked && input.seen) continue;
+            // New, or assigned again after a revoke: it holds the watermark where it is
+            // until its first record, or until it is idle.
+            input.owner = owner;
+            input.revoked = false;
+            input.maxTimestamp = -Infinity;
+            input.seen = true;
+            activate(input, now);
+          } else if (input.owner === owner && !input.revoked) {
+            input.revoked = true;
+            if (input.active) {
+              input.active = false;
+              activeCount -= 1;
+            }
+            revoked = true;
+          }
+        }
+        if (revoked) {
+          recompute();
+          if (emitInterval === 0) emit();
+          startWallClockIfAllIdle();
+        }
+      };
+
+      /** Follows the assignments of a source seen for the first time. */
+      const follow = (owner: PartitionOwner): void => {
+        const subscription = new Subscription();
+        owners.set(owner, subscription);
+        subscription.add(
+          owner.assignments().subscribe({
+            next: (e) => onOwnership(owner, e),
+            // The source reports its own failure on its record stream.
+            error: () => undefined,
+          }),
+        );
       };
 
       let lastTopic: string | undefined;
@@ -231,22 +313,27 @@ export function withWatermarks<T>(
           if (unpartitioned === undefined) unpartitioned = newInput(undefined);
           return unpartitioned;
         }
-        let partitions = topics.get(origin.topic);
-        if (partitions === undefined) {
-          partitions = new Map();
-          topics.set(origin.topic, partitions);
-        }
-        let input = partitions.get(origin.partition);
-        if (input === undefined) {
-          input = newInput({
-            topic: origin.topic,
-            partition: origin.partition,
-          });
-          partitions.set(origin.partition, input);
-        }
+        const owner = ownerOf(origin);
+        if (owner !== undefined && !owners.has(owner)) follow(owner);
+        const input = partitionInput(origin.topic, origin.partition);
+        if (input.owner === undefined) input.owner = owner;
         lastTopic = origin.topic;
         lastPartition = origin.partition;
         lastInput = input;
+        return input;
+      };
+
+      const partitionInput = (topic: string, partition: number): Input => {
+        let partitions = topics.get(topic);
+        if (partitions === undefined) {
+          partitions = new Map();
+          topics.set(topic, partitions);
+        }
+        let input = partitions.get(partition);
+        if (input === undefined) {
+          input = newInput({ topic, partition });
+          partitions.set(partition, input);
+        }
         return input;
       };
 
@@ -255,6 +342,9 @@ export function withWatermarks<T>(
           maxTimestamp: -Infinity,
           lastSeen: 0,
           active: false,
+          revoked: false,
+          seen: false,
+          owner: undefined,
           tp,
         };
         inputs.push(input);
@@ -281,18 +371,18 @@ export function withWatermarks<T>(
             subscriber.error(error);
             return;
           }
+          if (input.revoked) {
+            // Its owner gave it up: it no longer holds (nor moves) the watermark.
+            subscriber.next(r);
+            return;
+          }
           let advanced = false;
+          input.seen = true;
           if (!input.active) {
-            input.active = true;
-            activeCount += 1;
             advanced = true;
-            if (wallClockTimer !== undefined) stopWallClock();
-          }
-          if (idleTimeout !== undefined) {
+            activate(input, scheduler.now());
+          } else if (idleTimeout !== undefined)
             input.lastSeen = scheduler.now();
-            if (idleTimer === undefined)
-              idleTimer = scheduler.schedule(checkIdle, idleTimeout);
-          }
           if (t > input.maxTimestamp) {
             input.maxTimestamp = t;
             advanced = true;
@@ -317,6 +407,7 @@ export function withWatermarks<T>(
 
       return () => {
         subscription.unsubscribe();
+        for (const s of owners.values()) s.unsubscribe();
         idleTimer?.unsubscribe();
         stopWallClock();
         periodic?.unsubscribe();

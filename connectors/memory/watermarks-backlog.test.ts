@@ -11,13 +11,14 @@ import { memorySource } from "./source.js";
 // The flaw DESIGN.md describes (“A quiet stream still closes its windows”): with the
 // wall-clock advance, a job reading a backlog that pauses for longer than the idle timeout
 // closes every old window early and the rest of the backlog is late. With `isCaughtUp`
-// asking the source for its lag, a paused partition with unread records is not idle.
+// asking the source for its lag, a paused partition with unread records is not idle; the
+// source is asked by default (its records' origins lead back to it).
 
 const RECORDS = 200;
 const IDLE_MS = 20;
 
 async function readBacklogWithAPause(
-  caughtUp: boolean,
+  caughtUp: "option" | "source by default" | "silence only",
 ): Promise<{ counted: number; late: number; windows: number }> {
   const log = new MemoryLog();
   log.createTopic("events", { partitions: 1 });
@@ -50,7 +51,11 @@ async function readBacklogWithAPause(
         maxOutOfOrdernessMs: 0,
         idleTimeoutMs: IDLE_MS,
         allIdle: "advance-with-wall-clock",
-        ...(caughtUp ? { isCaughtUp: (tp) => source.isCaughtUp(tp) } : {}),
+        ...(caughtUp === "option"
+          ? { isCaughtUp: (tp) => source.isCaughtUp(tp) }
+          : caughtUp === "silence only"
+            ? { isCaughtUp: () => undefined }
+            : {}),
       }),
       tumblingWindow({ sizeMs: 2_000, aggregate: counter<number>() }),
       tap((e) => {
@@ -75,13 +80,19 @@ async function readBacklogWithAPause(
 
 describe("withWatermarks over a memory source reading a backlog", () => {
   it("does not close windows early while the paused source still has unread records", async () => {
-    const r = await readBacklogWithAPause(true);
+    const r = await readBacklogWithAPause("option");
     expect(r.late).toBe(0);
     expect(r.counted).toBe(RECORDS);
   });
 
-  it("without isCaughtUp, the same pause closes windows early and the rest of the backlog is late", async () => {
-    const r = await readBacklogWithAPause(false);
+  it("asks the records' own source when isCaughtUp is not given", async () => {
+    const r = await readBacklogWithAPause("source by default");
+    expect(r.late).toBe(0);
+    expect(r.counted).toBe(RECORDS);
+  });
+
+  it("on silence alone (isCaughtUp answers undefined), the same pause closes windows early and the rest of the backlog is late", async () => {
+    const r = await readBacklogWithAPause("silence only");
     expect(r.late).toBeGreaterThan(0);
     expect(r.counted + r.late).toBe(RECORDS);
   });

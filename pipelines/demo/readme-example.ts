@@ -13,16 +13,19 @@ import {
   withWatermarks,
 } from "../../operators/index.js";
 
-export async function clicksPerMinute(): Promise<string[]> {
-  const log = new MemoryLog();
-  log.createTopic("clicks", { partitions: 2 });
-  log.createTopic("clicks-per-minute", { partitions: 2 });
-  for (const [user, second] of [
+export async function clicksPerMinute(
+  clicks: readonly (readonly [user: string, second: number])[] = [
     ["ada", 1],
     ["bo", 2],
     ["ada", 30],
     ["ada", 61],
-  ] as const) {
+  ],
+  partitions = 2,
+): Promise<string[]> {
+  const log = new MemoryLog();
+  log.createTopic("clicks", { partitions });
+  log.createTopic("clicks-per-minute", { partitions: 2 });
+  for (const [user, second] of clicks) {
     log.append("clicks", {
       key: user,
       value: { user },
