@@ -10,7 +10,7 @@ import { isLoopback, renderTemplate, type ServiceDriver } from "./driver.js";
 const LOG = logPath("cassandra");
 
 /** Cassandra 5.0 on JDK 17: conf/jvm17-server.options' module flags. */
-const JPMS_FLAGS: readonly string[] = [
+export const JPMS_FLAGS: readonly string[] = [
   "-Djdk.attach.allowAttachSelf=true",
   "-Dio.netty.tryReflectionSetAccessible=true",
   ...[
