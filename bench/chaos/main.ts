@@ -17,12 +17,14 @@ import {
   type Fault,
   type FaultKind,
 } from "./plan.js";
+import { enrichmentScenario } from "./enrichment.js";
 import { recommendationScenario } from "./recommendation.js";
 import type { Scenario, ScenarioContext, Verdict } from "./scenario.js";
 import { PrivateServices, type ChaosService } from "./services.js";
 
-const SCENARIOS: Readonly<Record<string, () => Scenario>> = {
-  "reviews-recommendation": recommendationScenario,
+const SCENARIOS: Readonly<Record<string, (portBase: number) => Scenario>> = {
+  "reviews-recommendation": () => recommendationScenario(),
+  "reviews-enrichment": (portBase) => enrichmentScenario(portBase),
 };
 
 interface Options {
@@ -70,6 +72,12 @@ function findRepoRoot(): string {
   throw new Error("bin/sluice.mjs not found above bench/chaos/");
 }
 const repoRoot = findRepoRoot();
+/** Every fleet started, so a failure anywhere still SIGKILLs their processes. */
+const fleets: Fleet[] = [];
+function track(f: Fleet): Fleet {
+  fleets.push(f);
+  return f;
+}
 const started = Date.now();
 
 function progress(line: string): void {
@@ -341,6 +349,27 @@ async function runJob(
 ): Promise<JobResult> {
   progress(`${scenario.job}: preparing (catalogue, topics)`);
   await scenario.prepare(ctx);
+  const logDir = join(o.stateDir, "logs");
+  const env = jobEnv(services, scenario, o.stateDir);
+  const helpers = (scenario.helpers ?? []).map((h, k) =>
+    track(
+      new Fleet(
+        h.job,
+        { ...env, ...h.env },
+        repoRoot,
+        logDir,
+        o.portBase + 500 + jobIndex * 20 + 10 + k,
+        progress,
+      ),
+    ),
+  );
+  for (const h of helpers) {
+    progress(
+      `${scenario.job}: starting ${h.job} (one process, not under test)`,
+    );
+    await h.scaleTo(1);
+  }
+  for (const h of helpers) await h.ready(180_000);
   let produced = 0;
   if (o.backlog > 0) {
     for (let left = o.backlog; left > 0; left -= 1000) {
@@ -351,14 +380,15 @@ async function runJob(
       `${scenario.job}: ${o.backlog} records of backlog written to ${scenario.inputTopic}`,
     );
   }
-  const logDir = join(o.stateDir, "logs");
-  const fleet = new Fleet(
-    scenario.job,
-    jobEnv(services, scenario, o.stateDir),
-    repoRoot,
-    logDir,
-    o.portBase + 500 + jobIndex * 20,
-    progress,
+  const fleet = track(
+    new Fleet(
+      scenario.job,
+      env,
+      repoRoot,
+      logDir,
+      o.portBase + 500 + jobIndex * 20,
+      progress,
+    ),
   );
   const steps: StepResult[] = [];
   let verdict: Verdict | undefined;
@@ -452,12 +482,14 @@ async function runJob(
       )) !== undefined;
     progress(`${scenario.job}: stopping the processes (SIGTERM)`);
     await fleet.stop();
+    for (const h of helpers) await h.stop();
     progress(`${scenario.job}: reading the input back and the outputs`);
     verdict = await scenario.check(ctx);
   } catch (e) {
     error = e instanceof Error ? e.message : String(e);
     progress(`${scenario.job}: FAILED: ${error}`);
     fleet.killAll();
+    for (const h of helpers) h.killAll();
   } finally {
     producing = false;
     await producer;
@@ -468,7 +500,7 @@ async function runJob(
     steps,
     verdict,
     drained,
-    crashes: fleet.crashes,
+    crashes: [...fleet.crashes, ...helpers.flatMap((h) => h.crashes)],
     maxRssMb: Math.round(fleet.maxRssBytes / 1048576),
     ...(error !== undefined ? { error } : {}),
   };
@@ -518,7 +550,7 @@ function report(o: Options, results: readonly JobResult[]): string {
     for (const e of r.verdict?.examples ?? []) lines.push(`- ${e}`);
     for (const c of r.crashes.slice(0, 5))
       lines.push(
-        `- crash #${c.instance} (${c.exit}):\n\`\`\`\n${c.logTail.slice(-1500)}\n\`\`\``,
+        `- crash ${c.job}#${c.instance} (${c.exit}):\n\`\`\`\n${c.logTail.slice(-1500)}\n\`\`\``,
       );
     if (r.crashes.length > 5)
       lines.push(`- … ${r.crashes.length - 5} more crashes`);
@@ -543,7 +575,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   );
   const services = new PrivateServices(o.stateDir, o.portBase, progress);
   const needed = new Set<ChaosService>();
-  const scenarios = o.jobs.map((j) => SCENARIOS[j]!());
+  const scenarios = o.jobs.map((j) => SCENARIOS[j]!(o.portBase));
   for (const s of scenarios) for (const x of s.services) needed.add(x);
   const order: ChaosService[] = (
     ["memcached", "postgres", "kafka", "cassandra"] as const
@@ -552,7 +584,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   let pool: pg.Pool | undefined;
   const results: JobResult[] = [];
   const onSignal = () => {
-    progress("interrupted: stopping the private services");
+    progress(
+      "interrupted: stopping the job processes and the private services",
+    );
+    for (const f of fleets) f.killAll();
     void services.stopAll().finally(() => process.exit(130));
   };
   process.once("SIGINT", onSignal);
@@ -574,6 +609,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     for (let i = 0; i < scenarios.length; i++)
       results.push(await runJob(o, scenarios[i]!, services, ctx, i));
   } finally {
+    for (const f of fleets) f.killAll();
     await kafka?.close();
     await pool?.end().catch(() => undefined);
     if (!o.keep) await services.stopAll();

@@ -37,6 +37,11 @@ export interface Scenario {
   readonly partitions: number;
   /** Extra environment beyond the services' addresses (deployed values only). */
   readonly env: Readonly<Record<string, string>>;
+  /** Other deployed jobs it talks to, one process each, started first (not under test, but restarted when they crash). */
+  readonly helpers?: readonly {
+    readonly job: string;
+    readonly env: Readonly<Record<string, string>>;
+  }[];
   /** Creates what the job expects to exist before it starts (catalogue rows, topics). */
   prepare(ctx: ScenarioContext): Promise<void>;
   /** Writes the next `n` input records. */
