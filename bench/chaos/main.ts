@@ -40,6 +40,8 @@ interface Options {
   readonly recoveryTimeoutS: number;
   readonly drainTimeoutS: number;
   readonly keep: boolean;
+  /** Environment overrides for the job processes (`--set K=V`): a deviation from the deployed defaults, printed in the report. */
+  readonly set: Readonly<Record<string, string>>;
 }
 
 interface StepResult {
@@ -163,6 +165,12 @@ function parseOptions(argv: readonly string[]): Options {
       300,
     )
     .option(
+      "--set <K=V>",
+      "environment for the job processes beyond the deployed defaults (repeatable), e.g. SLUICE_JOB__MAX_IN_FLIGHT=500 to look past a known crash; the report lists it",
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option(
       "--keep",
       "leave the private services running at the end (for psql)",
       false,
@@ -195,7 +203,17 @@ process: <state-dir>/logs/.`,
     recoveryTimeout: number;
     drainTimeout: number;
     keep: boolean;
+    set: string[];
   }>();
+  const set: Record<string, string> = {};
+  for (const kv of o.set) {
+    const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(kv);
+    if (m === null)
+      throw new InvalidArgumentError(
+        `--set ${kv}: expected NAME=value (an environment variable)`,
+      );
+    set[m[1]!] = m[2]!;
+  }
   const jobs = o.jobs
     .split(",")
     .map((s) => s.trim())
@@ -220,6 +238,7 @@ process: <state-dir>/logs/.`,
     recoveryTimeoutS: o.recoveryTimeout,
     drainTimeoutS: o.drainTimeout,
     keep: o.keep,
+    set,
   };
 }
 
@@ -227,6 +246,7 @@ function jobEnv(
   services: PrivateServices,
   scenario: Scenario,
   stateDir: string,
+  set: Readonly<Record<string, string>>,
 ): NodeJS.ProcessEnv {
   const e = services.endpoints;
   const env: NodeJS.ProcessEnv = {};
@@ -256,6 +276,7 @@ function jobEnv(
     SLUICE_CHECKPOINT_STORE: "postgres",
     SLUICE_STATE_DIR: join(stateDir, "job-state"),
     ...scenario.env,
+    ...set,
   };
 }
 
@@ -350,7 +371,7 @@ async function runJob(
   progress(`${scenario.job}: preparing (catalogue, topics)`);
   await scenario.prepare(ctx);
   const logDir = join(o.stateDir, "logs");
-  const env = jobEnv(services, scenario, o.stateDir);
+  const env = jobEnv(services, scenario, o.stateDir, o.set);
   const helpers = (scenario.helpers ?? []).map((h, k) =>
     track(
       new Fleet(
@@ -520,7 +541,13 @@ function failed(r: JobResult): boolean {
 function report(o: Options, results: readonly JobResult[]): string {
   const lines: string[] = [];
   lines.push(
-    `\n## chaos seed ${o.seed}, ${o.instances} processes per job, faults: ${o.faults.join(", ")}\n`,
+    `\n## chaos seed ${o.seed}, ${o.instances} processes per job, faults: ${o.faults.join(", ")}${
+      Object.keys(o.set).length > 0
+        ? `; NOT the deployed defaults: ${Object.entries(o.set)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(" ")}`
+        : ""
+    }\n`,
   );
   lines.push(
     "| job | faults | expected | got | lost | doubled | wrong | recovery s per fault | crashes | max RSS MB | verdict |",
