@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { asyncScheduler } from "rxjs";
 import { CronCalendar } from "../../connectors/schedule/calendar.js";
+import type { Firing } from "../../connectors/schedule/source.js";
 import {
   createPostgresPool,
   type PostgresPool,
@@ -79,44 +80,48 @@ export async function runBirthdayDemo(args: DemoArgs): Promise<void> {
         : {}),
     });
     const w = world;
-    const fire = async (offsetMs: number, job = DEFAULT_SETTINGS.job) =>
-      runOnceFiring({
-        job,
-        store: w.firings,
-        nowMs: latest.at + offsetMs,
-        scheduler: asyncScheduler,
-      });
-    const start = await fire(7_000);
-    const day = start.firing?.value.localDate;
+    const fire = <R>(offsetMs: number, run: (firing: Firing) => Promise<R>) =>
+      runOnceFiring(
+        {
+          job: DEFAULT_SETTINGS.job,
+          store: w.firings,
+          nowMs: latest.at + offsetMs,
+          scheduler: asyncScheduler,
+        },
+        run,
+      );
     console.log(
       `Sluice demo: birthday promo (seeds/004) at 00:01 Asia/Jakarta, ${args.stack === "local" ? `on PostgreSQL schema ${schema ?? ""}` : "embedded (memory stores)"}\n` +
         `  ${fmt(users)} generated users; SMTP capture on ${w.capture.host}:${w.capture.port} (5% refused with 451); ` +
         `WhatsApp simulator on ${w.whatsapp.baseUrl} (20% of calls fail with 500/429)\n  rule: ${LEAP_DAY_RULE}\n`,
     );
-    if (start.firing === undefined || day === undefined) {
+    const t0 = Date.now();
+    // The firing is recorded done once its run resolves (and run again if it throws).
+    const start = await fire(7_000, async (firing) => {
+      await w.deps.users.insert(
+        generateUsers({ count: users, seed: args.seed, day: firing.localDate }),
+      );
+      return runBirthdayPromo(firing, w.deps);
+    });
+    if (start.firing === undefined || start.result === undefined) {
       console.log(
         `firing ${new Date(latest.at).toISOString()} was already done in this store (run-once detected the duplicate)`,
       );
       return;
     }
-    await w.deps.users.insert(
-      generateUsers({ count: users, seed: args.seed, day }),
-    );
-    const t0 = Date.now();
-    const first = await runBirthdayPromo(start.firing.value, w.deps);
-    start.firing.ack.ack();
-    await start.done;
+    const first = start.result;
     console.log(
       summary(first, `first run (${((Date.now() - t0) / 1000).toFixed(1)} s)`),
     );
 
-    const again = await fire(60_000);
+    const again = await fire(60_000, (firing) =>
+      runBirthdayPromo(firing, w.deps),
+    );
     console.log(
       `\nthe CronJob started again 1 minute later for the same instant: ${again.firing === undefined ? `duplicate detected (${again.stats.duplicates}), nothing run` : "ran again (unexpected)"}`,
     );
-    again.firing?.ack.ack();
 
-    const forced = await runBirthdayPromo(start.firing.value, w.deps);
+    const forced = await runBirthdayPromo(start.firing, w.deps);
     console.log(`\n${summary(forced, "forced rerun of the same firing")}`);
     const dupEmails = [...w.capture.countByMessageId().values()].filter(
       (n) => n > 1,

@@ -1,6 +1,6 @@
 import { DateTime } from "luxon";
-import type { SchedulerLike } from "rxjs";
-import type { Record } from "../../operators/record.js";
+import { lastValueFrom, type SchedulerLike } from "rxjs";
+import { ackAfter } from "../../operators/ack-after.js";
 import { CronCalendar } from "../../connectors/schedule/calendar.js";
 import {
   scheduleSource,
@@ -49,35 +49,42 @@ export function shiftedClock(
   };
 }
 
-/** What {@link runOnceFiring} found. */
-export interface RunOnceStart {
-  /** The firing to run (ack it when done, nack on failure); undefined: a duplicate or no firing within the tolerance. */
-  readonly firing: Record<Firing> | undefined;
+/** What {@link runOnceFiring} did. */
+export interface RunOnceResult<R> {
+  /** The firing that ran; undefined: a duplicate or no firing within the tolerance. */
+  readonly firing: Firing | undefined;
+  /** What `run` resolved with, when a firing ran. */
+  readonly result: R | undefined;
   readonly stats: ScheduleStats;
-  /** Resolves when the source has recorded the firing's end and completed. */
-  readonly done: Promise<void>;
 }
 
 /**
  * Starts the promo's schedule source in run-once mode (as the K3s CronJob does) on a clock
- * reading `nowMs`, and resolves with the firing it emits.
+ * reading `nowMs`, runs `run` for the firing it emits and resolves, once the source has
+ * recorded the firing's end and completed, with what `run` returned. The firing is recorded
+ * done when `run` resolves and failed (it runs again on the next start) when it rejects;
+ * the rejection is passed on.
  *
  * @example
  * ```ts
- * const { firing, done } = await runOnceFiring({ job: "birthday-promo", store, nowMs: Date.now(), scheduler: asyncScheduler });
- * if (firing) { await runBirthdayPromo(firing.value, deps); firing.ack.ack(); }
- * await done;
+ * const { result } = await runOnceFiring(
+ *   { job: "birthday-promo", store, nowMs: Date.now(), scheduler: asyncScheduler },
+ *   (firing) => runBirthdayPromo(firing, deps),
+ * );
  * ```
  */
-export function runOnceFiring(options: {
-  readonly job: string;
-  readonly store: FiringStore;
-  readonly nowMs: number;
-  readonly scheduler: SchedulerLike;
-  readonly cron?: string;
-  readonly timeZone?: string;
-  readonly toleranceMs?: number;
-}): Promise<RunOnceStart> {
+export async function runOnceFiring<R>(
+  options: {
+    readonly job: string;
+    readonly store: FiringStore;
+    readonly nowMs: number;
+    readonly scheduler: SchedulerLike;
+    readonly cron?: string;
+    readonly timeZone?: string;
+    readonly toleranceMs?: number;
+  },
+  run: (firing: Firing) => Promise<R>,
+): Promise<RunOnceResult<R>> {
   const source = scheduleSource({
     job: options.job,
     cron: options.cron ?? PROMO_SCHEDULE.cron,
@@ -87,30 +94,17 @@ export function runOnceFiring(options: {
     toleranceMs: options.toleranceMs ?? 15 * 60_000,
     scheduler: shiftedClock(options.nowMs, options.scheduler),
   });
-  return new Promise<RunOnceStart>((resolve, reject) => {
-    let finish: () => void = () => undefined;
-    let fail: (e: unknown) => void = () => undefined;
-    const done = new Promise<void>((res, rej) => {
-      finish = res;
-      fail = rej;
-    });
-    done.catch(() => undefined);
-    let started = false;
-    // Lives until the source completes (after the firing is settled and recorded).
-    const subscription = source.records().subscribe({
-      next: (firing) => {
-        started = true;
-        resolve({ firing, stats: source.stats, done });
-      },
-      error: (e: unknown) => {
-        fail(e);
-        if (!started) reject(e instanceof Error ? e : new Error(String(e)));
-      },
-      complete: () => {
-        finish();
-        if (!started) resolve({ firing: undefined, stats: source.stats, done });
-      },
-    });
-    void done.finally(() => subscription.unsubscribe());
-  });
+  let ran: { firing: Firing; result: R } | undefined;
+  // Completes after the firing is settled and recorded.
+  await lastValueFrom(
+    source.records().pipe(
+      ackAfter((r) =>
+        run(r.value).then((result) => {
+          ran = { firing: r.value, result };
+        }),
+      ),
+    ),
+    { defaultValue: undefined },
+  );
+  return { firing: ran?.firing, result: ran?.result, stats: source.stats };
 }

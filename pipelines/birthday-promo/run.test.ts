@@ -25,17 +25,16 @@ async function fire(
   day: string,
   offsetMs = 5_000,
 ): Promise<PromoSummary | undefined> {
-  const { firing, done } = await runOnceFiring({
-    job: "birthday-promo",
-    store: w.firings,
-    nowMs: promoInstant(day) + offsetMs,
-    scheduler: asyncScheduler,
-  });
-  if (firing === undefined) return undefined;
-  const summary = await runBirthdayPromo(firing.value, w.deps, SETTINGS);
-  firing.ack.ack();
-  await done;
-  return summary;
+  const { result } = await runOnceFiring(
+    {
+      job: "birthday-promo",
+      store: w.firings,
+      nowMs: promoInstant(day) + offsetMs,
+      scheduler: asyncScheduler,
+    },
+    (firing) => runBirthdayPromo(firing, w.deps, SETTINGS),
+  );
+  return result;
 }
 
 describe("birthday promo on the embedded default", () => {
@@ -80,17 +79,18 @@ describe("birthday promo on the embedded default", () => {
     // the CronJob started again for the same instant: the firing id says it is done
     expect(await fire(world, day, 60_000)).toBeUndefined();
     // forced rerun of the same firing (an operator's manual run): the stores and the action log hold
-    const { firing } = await runOnceFiring({
-      job: "birthday-promo-manual",
-      store: world.firings,
-      nowMs: promoInstant(day) + 5_000,
-      scheduler: asyncScheduler,
-    });
-    const again = await runBirthdayPromo(
-      { ...firing!.value, id: first.firingId },
-      world.deps,
-      SETTINGS,
+    const deps = world.deps;
+    const { result: again } = await runOnceFiring(
+      {
+        job: "birthday-promo-manual",
+        store: world.firings,
+        nowMs: promoInstant(day) + 5_000,
+        scheduler: asyncScheduler,
+      },
+      (firing) =>
+        runBirthdayPromo({ ...firing, id: first.firingId }, deps, SETTINGS),
     );
+    if (again === undefined) throw new Error("the manual firing did not run");
     expect(again.promo).toEqual({ ...first.promo, created: false });
     expect(again.eligibilitiesCreated).toBe(0);
     expect(again.email.sent).toBe(0);

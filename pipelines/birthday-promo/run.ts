@@ -150,8 +150,7 @@ function counts(
  *
  * @example
  * ```ts
- * const summary = await runBirthdayPromo(firing.value, deps);
- * firing.ack.ack();
+ * schedule.records().pipe(ackAfter((r) => runBirthdayPromo(r.value, deps)));
  * ```
  */
 export async function runBirthdayPromo(

@@ -72,17 +72,16 @@ async function fire(
   w: LocalWorld,
   offsetMs = 5_000,
 ): Promise<PromoSummary | undefined> {
-  const { firing, done } = await runOnceFiring({
-    job: "birthday-promo",
-    store: w.firings,
-    nowMs: promoInstant(DAY) + offsetMs,
-    scheduler: asyncScheduler,
-  });
-  if (firing === undefined) return undefined;
-  const s = await runBirthdayPromo(firing.value, w.deps, SETTINGS);
-  firing.ack.ack();
-  await done;
-  return s;
+  const { result } = await runOnceFiring(
+    {
+      job: "birthday-promo",
+      store: w.firings,
+      nowMs: promoInstant(DAY) + offsetMs,
+      scheduler: asyncScheduler,
+    },
+    (firing) => runBirthdayPromo(firing, w.deps, SETTINGS),
+  );
+  return result;
 }
 
 const count = async (sql: string): Promise<number> =>
@@ -169,20 +168,26 @@ describe("birthday promo on PostgreSQL", () => {
     const { w, schema } = await pgWorld();
     await w.deps.users.insert(generateUsers({ count: 400, seed: 8, day: DAY }));
     const crash = crashSwitch();
-    const first = await runOnceFiring({
-      job: "birthday-promo",
-      store: w.firings,
-      nowMs: promoInstant(DAY) + 5_000,
-      scheduler: asyncScheduler,
-    });
-    void runBirthdayPromo(
-      first.firing!.value,
+    // The process dies mid-run: the firing is never settled (its run never ends).
+    void runOnceFiring(
       {
-        ...w.deps,
-        log: crashableLog(w.deps.log, crash),
-        email: crashingSender(w.deps.email, crash, 12),
+        job: "birthday-promo",
+        store: w.firings,
+        nowMs: promoInstant(DAY) + 5_000,
+        scheduler: asyncScheduler,
       },
-      SETTINGS,
+      (firing) => {
+        void runBirthdayPromo(
+          firing,
+          {
+            ...w.deps,
+            log: crashableLog(w.deps.log, crash),
+            email: crashingSender(w.deps.email, crash, 12),
+          },
+          SETTINGS,
+        );
+        return new Promise<never>(() => undefined);
+      },
     );
     while (!crash.crashed) await new Promise((r) => setTimeout(r, 5));
     await new Promise((r) => setTimeout(r, 200)); // sends in flight reach the server; the process is gone
@@ -195,16 +200,17 @@ describe("birthday promo on PostgreSQL", () => {
     ).toBeGreaterThan(0);
 
     // the CronJob's pod restarts: the firing was started and never finished, so it runs again
-    const restart = await runOnceFiring({
-      job: "birthday-promo",
-      store: w.firings,
-      nowMs: promoInstant(DAY) + 90_000,
-      scheduler: asyncScheduler,
-    });
-    expect(restart.firing?.value.attempt).toBe(2);
-    const s = await runBirthdayPromo(restart.firing!.value, w.deps, SETTINGS);
-    restart.firing!.ack.ack();
-    await restart.done;
+    const restart = await runOnceFiring(
+      {
+        job: "birthday-promo",
+        store: w.firings,
+        nowMs: promoInstant(DAY) + 90_000,
+        scheduler: asyncScheduler,
+      },
+      (firing) => runBirthdayPromo(firing, w.deps, SETTINGS),
+    );
+    expect(restart.firing?.attempt).toBe(2);
+    const s = restart.result!;
     expect(s.email["confirmed-by-lookup"]).toBeGreaterThan(0);
     expect(s.email["dead-lettered"]).toBe(0);
     const per = w.capture.countByRecipient();

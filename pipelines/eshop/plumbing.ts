@@ -1,10 +1,4 @@
-import {
-  concatMap,
-  from,
-  map,
-  type Observable,
-  type OperatorFunction,
-} from "rxjs";
+import { map, type Observable, type OperatorFunction } from "rxjs";
 import type { OutgoingRecord, Sink } from "../../connectors/types.js";
 import { DEAD_LETTER_HEADERS } from "../../connectors/kafka/index.js";
 import { writeTo, type WriteResult } from "../../connectors/write-to.js";
@@ -14,6 +8,7 @@ import {
   type DeadLetter,
   type DeadLetterOperator,
 } from "../../operators/dead-letter.js";
+import { flatMapAck } from "../../operators/flat-map-ack.js";
 import type { Outcome } from "../../operators/outcome.js";
 import { derive, record, type Record } from "../../operators/record.js";
 import { SluiceError, toSluiceError } from "../../operators/sluice-error.js";
@@ -181,20 +176,12 @@ export const eventBytes = (value: AnyEvent): Buffer =>
   encodeEvent(value.type, value.event as never);
 
 /**
- * One record of several outputs → one record each, sharing the input's ack handle
- * (retained for the extra ones; acked at once when there are none).
+ * One record of several outputs → one record each, with the input's origin; the input is
+ * done when every output is (acked at once when there are none).
  */
 export function fanOut<T>(): OperatorFunction<
   Record<readonly Record<T>[]>,
   Record<T>
 > {
-  return concatMap((r) => {
-    const outs = r.value;
-    if (outs.length === 0) {
-      r.ack.ack();
-      return from([]);
-    }
-    if (outs.length > 1) r.ack.retain(outs.length - 1);
-    return from(outs.map((o) => ({ ...o, origin: r.origin, ack: r.ack })));
-  });
+  return flatMapAck((r: Record<readonly Record<T>[]>) => r.value);
 }

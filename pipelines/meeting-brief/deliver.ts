@@ -1,4 +1,4 @@
-import { lastValueFrom, map, tap, type SchedulerLike } from "rxjs";
+import { lastValueFrom, map, type SchedulerLike } from "rxjs";
 import {
   collectDeadLetters,
   deliverOnce,
@@ -13,6 +13,7 @@ import type {
   BadRecordCounters,
   DeadLetter,
 } from "../../operators/dead-letter.js";
+import { ackAfter } from "../../operators/ack-after.js";
 import { derive } from "../../operators/record.js";
 import { SluiceError } from "../../operators/sluice-error.js";
 import type { RetryWithBackoffOptions } from "../../operators/retry-with-backoff.js";
@@ -151,28 +152,29 @@ export function deliverBriefs(o: DeliverBriefsOptions): {
         ...(o.scheduler === undefined ? {} : { scheduler: o.scheduler }),
         deadLetters: collectDeadLetters(writeDeadLetter).sink,
       }),
-      tap((r) => {
-        if (
-          r.value.outcome === "sent" ||
-          r.value.outcome === "confirmed-by-lookup"
-        )
-          summary.sent++;
-        else if (r.value.outcome === "already-sent") summary.alreadySent++;
-        else {
-          // Another worker's attempt holds the action's lease: hand the item back for later
-          // instead of completing it, in case that worker dies.
-          summary.inProgressElsewhere++;
-          r.ack.nack(
-            new SluiceError(
+      // The queue item is completed when the brief is settled (sent, already sent or
+      // dead-lettered) and handed back when another worker's attempt holds its lease.
+      ackAfter(
+        (r) => {
+          if (
+            r.value.outcome === "sent" ||
+            r.value.outcome === "confirmed-by-lookup"
+          )
+            summary.sent++;
+          else if (r.value.outcome === "already-sent") summary.alreadySent++;
+          else {
+            // Another worker's attempt holds the action's lease: hand the item back for
+            // later instead of completing it, in case that worker dies.
+            summary.inProgressElsewhere++;
+            throw new SluiceError(
               "CONFLICT",
               `${r.key ?? "brief"}: being sent by another worker`,
               { retryable: true },
-            ),
-          );
-          return;
-        }
-        r.ack.ack();
-      }),
+            );
+          }
+        },
+        { onError: () => undefined },
+      ),
     ),
     { defaultValue: undefined },
   ).then(() => summary);

@@ -3,7 +3,7 @@
 // 05:00 firing (schedule source), 07:50 delivery (send-at queue + action log), a second day
 // with incremental sync and cached participants, and the 30-day retention.
 import { DateTime } from "luxon";
-import { concatMap, lastValueFrom } from "rxjs";
+import { lastValueFrom } from "rxjs";
 import { createPostgresPool } from "../../connectors/postgres/index.js";
 import { scheduleSource } from "../../connectors/schedule/index.js";
 import { smtpSender } from "../../connectors/smtp/index.js";
@@ -16,6 +16,7 @@ import { endpoints } from "../../stack/index.js";
 import { acceleratedScheduler } from "./clock.js";
 import { recordingDeadLetters } from "./dead-letters.js";
 import { deliverBriefs, type DeliverySummary } from "./deliver.js";
+import { ackAfter } from "../../operators/ack-after.js";
 import { seededRandom } from "../../operators/internal/random.js";
 import { prepareBriefs } from "./prepare.js";
 import type { RunSummary } from "./repo.js";
@@ -158,7 +159,8 @@ export async function runScenario(
       let fired: { id: string; prepared: RunSummary } | undefined;
       await lastValueFrom(
         source.records().pipe(
-          concatMap(async (r) => {
+          // The firing is recorded done once its briefs are prepared.
+          ackAfter(async (r) => {
             const prepared = await prepareBriefs(
               { id: r.value.id, scheduledMs: r.value.scheduledAt },
               {
@@ -173,7 +175,6 @@ export async function runScenario(
               },
             );
             fired = { id: r.value.id, prepared };
-            r.ack.ack(); // the firing is recorded done
           }),
         ),
         { defaultValue: undefined },

@@ -1,5 +1,5 @@
 // How the meeting-brief jobs, the demo and the tests get their stores and clients.
-import { asapScheduler, concatMap, lastValueFrom, observeOn } from "rxjs";
+import { asapScheduler, lastValueFrom, observeOn } from "rxjs";
 import type { Source } from "../../connectors/types.js";
 import {
   memoryActionLog,
@@ -30,7 +30,8 @@ import {
   smtpSenderOptions,
   type SmtpSender,
 } from "../../connectors/smtp/index.js";
-import { SluiceError, toSluiceError } from "../../operators/sluice-error.js";
+import { ackAfter } from "../../operators/ack-after.js";
+import { SluiceError } from "../../operators/sluice-error.js";
 import { ConfigError } from "../../runtime/config.js";
 import type { JobContext } from "../../runtime/job.js";
 import type { Logger } from "../../runtime/log.js";
@@ -129,18 +130,14 @@ export async function eachFiring(
   let failed = 0;
   await lastValueFrom(
     source.records().pipe(
-      concatMap(async (r) => {
-        try {
-          await handle(r.value);
-          r.ack.ack();
-        } catch (error) {
+      ackAfter((r) => handle(r.value), {
+        onError: (error, r) => {
           failed++;
           logger.error("firing failed", {
             firing: r.value.id,
-            error: error instanceof Error ? error.message : String(error),
+            error: error.message,
           });
-          r.ack.nack(toSluiceError(error, "PROCESS"));
-        }
+        },
       }),
     ),
     { defaultValue: undefined },

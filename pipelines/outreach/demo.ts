@@ -6,6 +6,7 @@ import {
   scheduleSource,
 } from "../../connectors/schedule/index.js";
 import { lastValueFrom, take } from "rxjs";
+import { ackAfter } from "../../operators/ack-after.js";
 import type { DemoArgs } from "../../runtime/pipelines.js";
 import { progress } from "../../runtime/progress.js";
 import { requireServices } from "../../stack/index.js";
@@ -35,10 +36,15 @@ async function currentHourFiring(): Promise<Firing> {
     mode: "run-once",
     toleranceMs: 3_600_000,
   });
-  const r = await lastValueFrom(source.records().pipe(take(1)));
-  r.ack.ack();
+  // Recorded done as soon as it is read: the demo runs the firing itself.
+  const firing = await lastValueFrom(
+    source.records().pipe(
+      take(1),
+      ackAfter((r) => [r.value]),
+    ),
+  );
   await source.close();
-  return r.value;
+  return firing;
 }
 
 /**

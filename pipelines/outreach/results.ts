@@ -1,4 +1,6 @@
-import { filter, from, lastValueFrom, mergeMap, of, reduce } from "rxjs";
+import { ignoreElements, lastValueFrom, map, reduce } from "rxjs";
+import { ackAfter } from "../../operators/ack-after.js";
+import { branch, route } from "../../operators/route.js";
 import { SluiceError } from "../../operators/sluice-error.js";
 import { writeTo } from "../../connectors/write-to.js";
 import type { OutgoingRecord, Sink, Source } from "../../connectors/types.js";
@@ -9,6 +11,19 @@ import { outreachCodecs } from "./avro.js";
 import type { BadRecordCounters } from "../../operators/dead-letter.js";
 import { countDeadLetters, deadLetter } from "./dead-letters.js";
 import type { DeliveryResult } from "./types.js";
+
+/** A result as read: decoded, or its bytes and why they did not decode. */
+interface Undecodable {
+  readonly ok: false;
+  readonly bytes: Buffer;
+  readonly message: string;
+}
+type Decoded =
+  { readonly ok: true; readonly value: DeliveryResult } | Undecodable;
+const isDecoded = (
+  r: Record<Decoded>,
+): r is Record<{ readonly ok: true; readonly value: DeliveryResult }> =>
+  r.value.ok;
 
 /** Counts of the results job. */
 export interface ResultsStats {
@@ -81,49 +96,65 @@ export function actionLogResultSink(
  */
 export function runResults(deps: ResultsDeps): Promise<number> {
   const codec = outreachCodecs().result;
-  const decoded = deps.source.records().pipe(
-    mergeMap((r: Record<Buffer>) => {
-      const d = codec.tryDecode(r.value);
-      if (d.ok)
-        return of<Record<DeliveryResult> | undefined>(derive(r, d.value));
-      return from(
-        deps.deadLetters
-          .write([
-            deadLetter(
-              {
-                reasonCode: "DECODE",
-                message: d.error.message,
-                stage: "decode",
-                job: deps.jobName,
-                origin: r.origin,
-                key: r.key ?? "",
-                original: r.value,
-              },
-              deps.deadLetterTopic,
-            ),
-          ])
-          .then(
-            () => {
-              deps.stats.deadLettered++;
-              if (deps.badRecords !== undefined)
-                countDeadLetters(deps.badRecords, [{ reasonCode: "DECODE" }]);
-              r.ack.ack();
-              return undefined;
-            },
-            (error: unknown) => {
-              deps.logger.warn("dead letter write failed", { err: error });
-              r.ack.nack(
-                new SluiceError("UNAVAILABLE", "dead letter write failed", {
-                  retryable: true,
-                  cause: error,
-                }),
-              );
-              return undefined;
-            },
-          ),
+  const writeDecodeFailure = (r: Record<Undecodable>): Promise<void> =>
+    deps.deadLetters
+      .write([
+        deadLetter(
+          {
+            reasonCode: "DECODE",
+            message: r.value.message,
+            stage: "decode",
+            job: deps.jobName,
+            origin: r.origin,
+            key: r.key ?? "",
+            original: r.value.bytes,
+          },
+          deps.deadLetterTopic,
+        ),
+      ])
+      .then(
+        () => {
+          deps.stats.deadLettered++;
+          if (deps.badRecords !== undefined)
+            countDeadLetters(deps.badRecords, [{ reasonCode: "DECODE" }]);
+        },
+        (error: unknown) => {
+          throw new SluiceError("UNAVAILABLE", "dead letter write failed", {
+            retryable: true,
+            cause: error,
+          });
+        },
       );
-    }, 16),
-    filter((r): r is Record<DeliveryResult> => r !== undefined),
+  const decoded = deps.source.records().pipe(
+    map((r): Record<Decoded> => {
+      const d = codec.tryDecode(r.value);
+      return derive<Buffer, Decoded>(
+        r,
+        d.ok
+          ? { ok: true, value: d.value }
+          : { ok: false, bytes: r.value, message: d.error.message },
+      );
+    }),
+    route(
+      branch(
+        isDecoded,
+        map((r) => derive(r, r.value.value)),
+      ),
+      // An undecodable result is done once its dead letter is written; a failed write
+      // nacks it (redelivered).
+      branch(
+        (r): r is Record<Undecodable> => !r.value.ok,
+        (bad) =>
+          bad.pipe(
+            ackAfter(writeDecodeFailure, {
+              concurrency: 16,
+              onError: (error) =>
+                deps.logger.warn("dead letter write failed", { err: error }),
+            }),
+            ignoreElements(),
+          ),
+      ),
+    ),
   );
   return lastValueFrom(
     decoded.pipe(

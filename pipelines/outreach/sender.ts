@@ -1,4 +1,5 @@
-import { from, lastValueFrom, mergeMap, reduce, type Observable } from "rxjs";
+import { lastValueFrom } from "rxjs";
+import { ackAfter } from "../../operators/ack-after.js";
 import type { Sink, Source } from "../../connectors/types.js";
 import type { Record } from "../../operators/record.js";
 import { SluiceError } from "../../operators/sluice-error.js";
@@ -273,37 +274,21 @@ async function writeDead(
  * ```
  */
 export function runSender(deps: SenderDeps): Promise<number> {
-  const pages: Observable<number> = deps.source.records().pipe(
-    mergeMap(
+  let done = 0;
+  const pages = deps.source.records().pipe(
+    // A page is acked once processPage resolves (every email confirmed or dead-lettered),
+    // nacked (redelivered) when it rejects.
+    ackAfter(
       (r) =>
-        from(
-          processPage(r, deps).then(
-            () => {
-              r.ack.ack();
-              return 1;
-            },
-            (error: unknown) => {
-              const e =
-                error instanceof SluiceError
-                  ? error
-                  : new SluiceError(
-                      "PROCESS",
-                      `page failed: ${(error as Error).message}`,
-                      {
-                        retryable: true,
-                        cause: error,
-                      },
-                    );
-              deps.logger.warn("page failed, will be redelivered", { err: e });
-              r.ack.nack(e);
-              return 0;
-            },
-          ),
-        ),
-      deps.concurrency,
+        processPage(r, deps).then(() => {
+          done++;
+        }),
+      {
+        concurrency: deps.concurrency,
+        onError: (e) =>
+          deps.logger.warn("page failed, will be redelivered", { err: e }),
+      },
     ),
   );
-  return lastValueFrom(pages.pipe(reduce((n, x) => n + x, 0)), {
-    defaultValue: 0,
-  });
+  return lastValueFrom(pages, { defaultValue: undefined }).then(() => done);
 }

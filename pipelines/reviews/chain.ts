@@ -1,8 +1,6 @@
 import {
   lastValueFrom,
   map,
-  mergeMap,
-  of,
   type Observable,
   type OperatorFunction,
 } from "rxjs";
@@ -14,6 +12,7 @@ import {
 } from "../../connectors/memory/index.js";
 import type { OutgoingRecord, Sink } from "../../connectors/types.js";
 import { writeTo } from "../../connectors/write-to.js";
+import { ackAfter } from "../../operators/ack-after.js";
 import { deadLetter, type DeadLetter } from "../../operators/dead-letter.js";
 import { memoryDedupeStore } from "../../operators/memory-dedupe-store.js";
 import type { Outcome } from "../../operators/outcome.js";
@@ -266,11 +265,8 @@ export async function runReviewsChain(
         catalog: catalog.movies,
         topK: 5,
       }),
-      mergeMap((r: Record<RecommendationOutput>) => {
-        seen.observe(r.value);
-        r.ack.ack();
-        return of(r);
-      }),
+      // The observer is this job's sink: an output is done once it has seen it.
+      ackAfter((r: Record<RecommendationOutput>) => seen.observe(r.value)),
     ),
     { defaultValue: undefined },
   );

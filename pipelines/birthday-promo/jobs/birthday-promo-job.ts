@@ -1,6 +1,7 @@
 // `sluice run birthday-promo`: seeds/004 at 00:01 Asia/Jakarta.
-import { lastValueFrom, mergeMap } from "rxjs";
-import { SluiceError, toSluiceError } from "../../../operators/sluice-error.js";
+import { lastValueFrom } from "rxjs";
+import { ackAfter } from "../../../operators/ack-after.js";
+import { SluiceError } from "../../../operators/sluice-error.js";
 import { postgresActionLog } from "../../../connectors/fanout/postgres.js";
 import { postgresDeadLetters } from "../../../connectors/postgres/dead-letters.js";
 import { createPostgresPool } from "../../../connectors/postgres/pool.js";
@@ -90,13 +91,15 @@ export default defineJob({
     ctx.ready();
     await lastValueFrom(
       source.records().pipe(
-        mergeMap(async (firing) => {
-          ctx.logger.info("firing", {
-            id: firing.value.id,
-            day: firing.value.localDate,
-            attempt: firing.value.attempt,
-          });
-          try {
+        // A firing is recorded done when its run resolves; one that throws is recorded
+        // failed and runs again on the next start.
+        ackAfter(
+          async (firing) => {
+            ctx.logger.info("firing", {
+              id: firing.value.id,
+              day: firing.value.localDate,
+              attempt: firing.value.attempt,
+            });
             const s = await runBirthdayPromo(firing.value, deps, settings);
             ctx.logger.info("birthday promo done", {
               id: s.firingId,
@@ -109,20 +112,15 @@ export default defineJob({
               whatsappDeadLettered: s.whatsapp["dead-lettered"],
               badRows: s.badRows.length,
             });
-            firing.ack.ack();
-          } catch (error) {
-            const e = toSluiceError(error);
-            ctx.logger.error(
-              "birthday promo failed; the firing runs again on the next start",
-              {
-                id: firing.value.id,
-                code: e.code,
-                error: e.message,
-              },
-            );
-            firing.ack.nack(e);
-          }
-        }, 1),
+          },
+          {
+            onError: (e, firing) =>
+              ctx.logger.error(
+                "birthday promo failed; the firing runs again on the next start",
+                { id: firing.value.id, code: e.code, error: e.message },
+              ),
+          },
+        ),
       ),
       { defaultValue: undefined },
     );

@@ -1,5 +1,5 @@
 // `sluice run outreach-planner`: the hourly firing (seeds/000): segments → job ids → Kafka.
-import { concatMap, lastValueFrom } from "rxjs";
+import { lastValueFrom } from "rxjs";
 import { z } from "zod";
 import { kafkaAdmin, kafkaSink } from "../../../connectors/kafka/index.js";
 import {
@@ -7,7 +7,7 @@ import {
   postgresFiringStore,
   scheduleSource,
 } from "../../../connectors/schedule/index.js";
-import { SluiceError } from "../../../operators/sluice-error.js";
+import { ackAfter } from "../../../operators/ack-after.js";
 import { defineJob } from "../../../runtime/job.js";
 import { JobServiceClient, SegmentServiceClient } from "../clients.js";
 import { runPlannerFiring } from "../planner.js";
@@ -94,9 +94,11 @@ export default defineJob({
     ctx.ready();
     await lastValueFrom(
       schedule.records().pipe(
-        concatMap(async (r) => {
-          try {
-            await runPlannerFiring(r.value, {
+        // A firing is recorded done when its plan is published, failed (it runs again on
+        // the next start) when it throws; a run-once job then ends with the error.
+        ackAfter(
+          (r) =>
+            runPlannerFiring(r.value, {
               segments,
               jobs,
               sink,
@@ -105,23 +107,17 @@ export default defineJob({
               enabled: c.enabled,
               pageSize: c.pageSize,
               segmentConcurrency: c.segmentConcurrency,
-            });
-            r.ack.ack();
-          } catch (error) {
-            const e =
-              error instanceof SluiceError
-                ? error
-                : new SluiceError("PROCESS", (error as Error).message, {
-                    cause: error,
-                  });
-            ctx.logger.error("firing failed; it runs again on the next start", {
-              firingId: r.value.id,
-              err: e,
-            });
-            r.ack.nack(e);
-            if (c.runOnce) throw e;
-          }
-        }),
+            }),
+          {
+            onError: (e, r) => {
+              ctx.logger.error(
+                "firing failed; it runs again on the next start",
+                { firingId: r.value.id, err: e },
+              );
+              if (c.runOnce) throw e;
+            },
+          },
+        ),
       ),
       { defaultValue: undefined },
     );
