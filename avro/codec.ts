@@ -9,6 +9,7 @@ import avsc from "avsc";
 import { SluiceError } from "./internal/sluice-error.js";
 import { decodeError, type DecodeResult } from "./errors.js";
 import { BoundsError, checkBounds, hasBlocks } from "./internal/bounds.js";
+import { isLongType } from "./longs.js";
 import {
   resolveConfluentOptions,
   resolveSingleObjectOptions,
@@ -105,6 +106,13 @@ function nameOf(type: avsc.Type): string {
 
 function describe(value: unknown): string {
   if (value === null) return "null";
+  if (
+    typeof value === "number" &&
+    Number.isInteger(value) &&
+    !Number.isSafeInteger(value)
+  )
+    return 'number beyond ±(2^53−1) (not exact; pass a bigint with longs: "bigint")';
+  if (typeof value === "bigint") return "bigint";
   if (Array.isArray(value)) return "array";
   if (value instanceof Date) return "Date";
   if (Buffer.isBuffer(value)) return "Buffer";
@@ -123,12 +131,24 @@ function readerType(schema: SchemaInput, store: SchemaStore): avsc.Type {
   return store.register(schema);
 }
 
+/** What a long field takes, in the words of the codec's long mode. */
+function longExpectation(type: avsc.Type, got: unknown): string {
+  if (typeof got === "bigint")
+    return type.isValid(0n)
+      ? "long (a bigint within the signed 64-bit range)"
+      : 'long as a safe-integer number (this codec has longs: "number"; use longs: "bigint" for bigint values)';
+  return "long";
+}
+
 /** Throws `VALIDATE` naming the first offending path when a value does not fit the type. */
 function validate(type: avsc.Type, value: unknown): void {
   let problem: string | undefined;
   const ok = type.isValid(value, {
     errorHook: (path: string[], got: unknown, expected: avsc.Type) => {
-      problem ??= `${path.length > 0 ? path.join(".") : "(root)"}: expected ${expected.typeName}${expected.name ? ` ${expected.name}` : ""}, got ${describe(got)}`;
+      const wanted = isLongType(expected)
+        ? longExpectation(expected, got)
+        : expected.typeName;
+      problem ??= `${path.length > 0 ? path.join(".") : "(root)"}: expected ${wanted}${expected.name ? ` ${expected.name}` : ""}, got ${describe(got)}`;
     },
   });
   if (!ok) {
@@ -339,7 +359,8 @@ function confluentCodec<T>(
   const { store, registry, autoRegister } = options;
   const type = readerType(schema, store);
   const subject = options.subject ?? nameOf(type);
-  const schemaText = JSON.stringify(type.schema({ exportAttrs: true }));
+  // The schema as written (all attributes a reader needs), self-contained; same fingerprint.
+  const schemaText = JSON.stringify(store.schemaJson(type));
   const resolvers = new Resolvers(type);
   let ownId: Promise<number> | undefined;
   const writers = new Map<number, Promise<avsc.Type | undefined>>();

@@ -8,7 +8,15 @@ export type { AsyncCodec, Codec, SchemaInput } from "./codec.js";
 export { crc64Avro, CRC64_AVRO_EMPTY } from "./crc64.js";
 export { decodeError, hexPreview, HEX_PREVIEW_BYTES } from "./errors.js";
 export type { DecodeResult } from "./errors.js";
-export { sluiceLogicalTypes } from "./logical-types.js";
+export { avroParseOptions, sluiceLogicalTypes } from "./logical-types.js";
+export {
+  AvroRangeError,
+  isLongType,
+  numericTypeHook,
+  readZigZag,
+  writeZigZag,
+} from "./longs.js";
+export type { LongMode } from "./longs.js";
 export {
   resolveConfluentOptions,
   resolveSingleObjectOptions,

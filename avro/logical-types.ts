@@ -4,18 +4,31 @@
  * decimal string such as `"19.90"` (exact; never a float).
  */
 import avsc from "avsc";
+import { numericTypeHook, type LongMode } from "./longs.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DECIMAL = /^(-)?(\d+)(?:\.(\d+))?$/;
 
+/** The largest epoch-millis magnitude a `Date` can hold (±100,000,000 days). */
+const MAX_DATE_MS = 8.64e15;
+
 /** `timestamp-millis` over `long`: decoded as a `Date`, encoded from a `Date` or epoch millis. */
 class TimestampMillisType extends avsc.types.LogicalType {
   protected override _fromValue(value: unknown): unknown {
-    return value instanceof Date ? value : new Date(Number(value));
+    if (value instanceof Date) return value;
+    // undefined: the body ran out; the codec reports the truncation.
+    if (value === undefined) return new Date(NaN);
+    const ms = Number(value);
+    if (!(Math.abs(ms) <= MAX_DATE_MS))
+      throw new RangeError(
+        `timestamp-millis ${ms} is outside the range of a JS Date (±8.64e15 ms)`,
+      );
+    return new Date(ms);
   }
   protected override _toValue(value: unknown): unknown {
     if (value instanceof Date)
       return Number.isNaN(value.getTime()) ? undefined : value.getTime();
+    if (typeof value === "bigint") return value;
     return typeof value === "number" && Number.isSafeInteger(value)
       ? value
       : undefined;
@@ -23,7 +36,7 @@ class TimestampMillisType extends avsc.types.LogicalType {
   protected override _resolve(writer: avsc.Type): unknown {
     if (avsc.Type.isType(writer, "logical:timestamp-millis"))
       return (v: unknown) => v;
-    if (avsc.Type.isType(writer, "long", "int"))
+    if (avsc.Type.isType(writer, "long", "abstract:long", "int"))
       return (v: unknown) => this._fromValue(v);
     return undefined;
   }
@@ -65,6 +78,13 @@ class DecimalType extends avsc.types.LogicalType {
         "decimal scale must be an integer between 0 and the precision",
       );
     }
+  }
+
+  /** Keeps `precision` and `scale` in exported schemas (avsc drops unknown attributes). */
+  protected override _export(schema: avsc.Schema): void {
+    const out = schema as { precision?: number; scale?: number };
+    out.precision = this.precision;
+    out.scale = this.scale;
   }
 
   protected override _fromValue(value: unknown): unknown {
@@ -143,3 +163,25 @@ export const sluiceLogicalTypes: Readonly<
   uuid: UuidType,
   decimal: DecimalType,
 };
+
+/**
+ * The `Type.forSchema` options every Sluice parse uses: the logical types above, and the
+ * exact `long` (of the given mode) and 32-bit-checked `int` of `longs.ts`.
+ *
+ * @example
+ * ```ts
+ * const type = avsc.Type.forSchema(schema, avroParseOptions("bigint"));
+ * ```
+ */
+export function avroParseOptions(mode: LongMode = "number"): {
+  readonly logicalTypes: typeof sluiceLogicalTypes;
+  readonly typeHook: (
+    schema: avsc.Schema,
+    opts: unknown,
+  ) => avsc.Type | undefined;
+} {
+  return {
+    logicalTypes: sluiceLogicalTypes,
+    typeHook: numericTypeHook(mode, new Set(Object.keys(sluiceLogicalTypes))),
+  };
+}

@@ -5,6 +5,7 @@
 import { SluiceError } from "./internal/sluice-error.js";
 import type { SchemaRegistryClient } from "./registry.js";
 import { HttpSchemaRegistryClient } from "./registry.js";
+import type { LongMode } from "./longs.js";
 import { defaultSchemaStore, type SchemaStore } from "./schema-store.js";
 
 /**
@@ -20,6 +21,13 @@ export interface SingleObjectCodecOptions {
   readonly framing?: "single-object";
   /** Where writer schemas are looked up by fingerprint. Default: all `avro/schemas/*.avsc`. */
   readonly store?: SchemaStore;
+  /**
+   * How Avro `long` values appear: `"number"` (default; exact within ±(2^53−1), a frame with a
+   * larger long fails with `DECODE`, encoding one throws `VALIDATE`) or `"bigint"` (decoded as
+   * `bigint`, exact over the whole signed 64-bit range; encode takes a `bigint` or a safe
+   * integer `number`).
+   */
+  readonly longs?: LongMode;
 }
 
 /**
@@ -44,6 +52,13 @@ export interface ConfluentCodecOptions {
   readonly requestTimeoutMs?: number;
   /** Where named types referenced by fetched schemas resolve. Default: all `avro/schemas/*.avsc`. */
   readonly store?: SchemaStore;
+  /**
+   * How Avro `long` values appear: `"number"` (default; exact within ±(2^53−1), a frame with a
+   * larger long fails with `DECODE`, encoding one throws `VALIDATE`) or `"bigint"` (decoded as
+   * `bigint`, exact over the whole signed 64-bit range; encode takes a `bigint` or a safe
+   * integer `number`).
+   */
+  readonly longs?: LongMode;
 }
 
 /**
@@ -66,6 +81,7 @@ export type CodecOptions = SingleObjectCodecOptions | ConfluentCodecOptions;
  */
 export interface ResolvedSingleObjectOptions {
   readonly framing: "single-object";
+  /** The store, in the requested long mode (`store.longs`). */
   readonly store: SchemaStore;
 }
 
@@ -82,11 +98,27 @@ export interface ResolvedConfluentOptions {
   readonly registry: SchemaRegistryClient;
   readonly subject: string | undefined;
   readonly autoRegister: boolean;
+  /** The store, in the requested long mode (`store.longs`). */
   readonly store: SchemaStore;
 }
 
 function configError(message: string): SluiceError {
   return new SluiceError("CONFIG", message, { context: { stage: "decode" } });
+}
+
+/** The store in the requested long mode; an unknown mode is a `CONFIG` error naming the field. */
+function storeFor(
+  store: SchemaStore | undefined,
+  longs: LongMode | undefined,
+): SchemaStore {
+  const base = store ?? defaultSchemaStore();
+  if (longs === undefined) return base;
+  const mode: unknown = longs;
+  if (mode !== "number" && mode !== "bigint")
+    throw configError(
+      `avro.codec.longs must be "number" or "bigint", got ${JSON.stringify(mode)}`,
+    );
+  return base.withLongs(longs);
 }
 
 /**
@@ -108,7 +140,7 @@ export function resolveSingleObjectOptions(
   }
   return {
     framing: "single-object",
-    store: options.store ?? defaultSchemaStore(),
+    store: storeFor(options.store, options.longs),
   };
 }
 
@@ -169,6 +201,6 @@ export function resolveConfluentOptions(
     registry,
     subject: options.subject,
     autoRegister: options.autoRegister ?? true,
-    store: options.store ?? defaultSchemaStore(),
+    store: storeFor(options.store, options.longs),
   };
 }

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SluiceError } from "./internal/sluice-error.js";
 import { createCodec } from "./codec.js";
@@ -10,7 +12,12 @@ import {
   startRegistrySimulator,
   type RegistrySimulator,
 } from "./registry-simulator.js";
-import { SchemaStore, type AvroSchemaJson } from "./schema-store.js";
+import {
+  avroAssetDir,
+  fingerprintOf,
+  SchemaStore,
+  type AvroSchemaJson,
+} from "./schema-store.js";
 
 const pingV1 = JSON.stringify({
   type: "record",
@@ -164,10 +171,8 @@ describe("createCodec with Confluent framing", () => {
     );
     const frame = await codec.encode({ n: 5 });
     expect(frame[0]).toBe(0);
-    const id = await sim.registry.getIdBySchema(
-      "dev.sluice.test.Ping",
-      JSON.stringify(codec.type.schema({ exportAttrs: true })),
-    );
+    // The registered schema is the one given, as written.
+    const id = await sim.registry.getIdBySchema("dev.sluice.test.Ping", pingV1);
     expect(frame.readUInt32BE(1)).toBe(id);
     expect(await codec.decode(frame)).toEqual({ n: 5 });
   });
@@ -257,10 +262,7 @@ describe("createCodec with Confluent framing", () => {
     await expect(codec.encode({ n: 1 })).rejects.toMatchObject({
       code: "NOT_FOUND",
     });
-    await registry.register(
-      "pings-value",
-      JSON.stringify(codec.type.schema({ exportAttrs: true })),
-    );
+    await registry.register("pings-value", pingV1);
     expect((await codec.encode({ n: 1 }))[0]).toBe(0);
   });
 
@@ -282,5 +284,118 @@ describe("createCodec with Confluent framing", () => {
     expect(() => createCodec(ping, { framing: "bogus" } as never)).toThrow(
       SluiceError,
     );
+  });
+});
+
+describe("the schema a Confluent codec registers", () => {
+  const dirs = [
+    avroAssetDir("schemas"),
+    join(avroAssetDir("schemas"), "eshop"),
+    join(avroAssetDir("schemas"), "outreach"),
+  ];
+
+  it.each(dirs)(
+    "is each .avsc of %s as written, self-contained, with the type's fingerprint",
+    async (dir) => {
+      const store = SchemaStore.load(dir);
+      const registry = new InMemorySchemaRegistry();
+      for (const name of store.names()) {
+        const type = store.type(name);
+        const codec = createCodec(type, {
+          framing: "confluent",
+          registry,
+          store,
+        });
+        const frame = await codec
+          .encode(undefined as never)
+          .catch(() => undefined);
+        expect(frame).toBeUndefined(); // encode validates before it registers
+        const id = await registry.register(
+          name,
+          JSON.stringify(store.schemaJson(type)),
+        );
+        const text = await registry.getById(id);
+        // parsed alone (no store to resolve names against), it is the same schema
+        const alone = new SchemaStore().register(
+          JSON.parse(text) as AvroSchemaJson,
+        );
+        expect(fingerprintOf(alone), name).toBe(fingerprintOf(type));
+        // every attribute of the file survives: the file's JSON is a sub-tree of the text
+        const file = store.fileOf(name);
+        expect(file).toBeDefined();
+        const written = JSON.parse(
+          readFileSync(join(dir, file as string), "utf8"),
+        ) as Record<string, unknown>;
+        const registered = JSON.parse(text) as Record<string, unknown>;
+        expect(Object.keys(registered)).toEqual(Object.keys(written));
+        for (const key of Object.keys(written).filter((k) => k !== "fields"))
+          expect(registered[key], `${name}.${key}`).toEqual(written[key]);
+      }
+    },
+  );
+
+  it("keeps decimal precision/scale, enum defaults and aliases, which avsc's export drops", async () => {
+    const store = SchemaStore.load();
+    const registry = new InMemorySchemaRegistry();
+    const codec = createCodec<{ amount: string; currency: string }>(
+      "dev.sluice.common.Money",
+      { framing: "confluent", registry, store },
+    );
+    const frame = await codec.encode({ amount: "19.90", currency: "EUR" });
+    const text = await registry.getById(frame.readUInt32BE(1));
+    expect(JSON.parse(text)).toMatchObject({
+      fields: [
+        {
+          name: "amount",
+          type: {
+            type: "bytes",
+            logicalType: "decimal",
+            precision: 18,
+            scale: 2,
+          },
+        },
+        { name: "currency" },
+      ],
+    });
+    const withEnum = createCodec(
+      {
+        type: "record",
+        name: "Tagged",
+        namespace: "dev.sluice.test",
+        aliases: ["OldTagged"],
+        fields: [
+          {
+            name: "status",
+            aliases: ["state"],
+            type: {
+              type: "enum",
+              name: "TagStatus",
+              symbols: ["UNKNOWN", "ON"],
+              default: "UNKNOWN",
+            },
+          },
+          { name: "stage", type: "dev.sluice.common.Stage" },
+        ],
+      },
+      { framing: "confluent", registry, store },
+    );
+    const tagged = await withEnum.encode({
+      status: "ON",
+      stage: "decode",
+    });
+    const schema = JSON.parse(
+      await registry.getById(tagged.readUInt32BE(1)),
+    ) as {
+      aliases: string[];
+      fields: { aliases?: string[]; type: { default?: string } }[];
+    };
+    expect(schema.aliases).toEqual(["OldTagged"]);
+    expect(schema.fields[0]?.aliases).toEqual(["state"]);
+    expect(schema.fields[0]?.type.default).toBe("UNKNOWN");
+    // a named type from another file is inlined as written (Stage carries its own default)
+    const stageFile = JSON.parse(
+      readFileSync(join(avroAssetDir("schemas"), "Stage.avsc"), "utf8"),
+    ) as unknown;
+    expect(schema.fields[1]?.type).toEqual(stageFile);
   });
 });

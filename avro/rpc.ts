@@ -11,7 +11,7 @@ import net from "node:net";
 import { join } from "node:path";
 import avsc from "avsc";
 import { SluiceError } from "./internal/sluice-error.js";
-import { sluiceLogicalTypes } from "./logical-types.js";
+import { avroParseOptions } from "./logical-types.js";
 import { avroAssetDir } from "./schema-store.js";
 
 /**
@@ -179,9 +179,7 @@ export async function loadProtocol(nameOrPath: string): Promise<RpcProtocol> {
 export function protocolFrom(protocol: unknown): RpcProtocol {
   const json: unknown =
     typeof protocol === "string" ? avsc.readProtocol(protocol) : protocol;
-  const service = avsc.Service.forProtocol(json, {
-    logicalTypes: sluiceLogicalTypes,
-  });
+  const service = avsc.Service.forProtocol(json, avroParseOptions());
   return {
     name: service.name,
     messages: service.messages.map((m: { name: string }) => m.name),

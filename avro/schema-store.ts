@@ -9,7 +9,8 @@ import { fileURLToPath } from "node:url";
 import avsc from "avsc";
 import { SluiceError } from "./internal/sluice-error.js";
 import { crc64Avro } from "./crc64.js";
-import { sluiceLogicalTypes } from "./logical-types.js";
+import { avroParseOptions } from "./logical-types.js";
+import type { LongMode } from "./longs.js";
 
 /**
  * A schema as JSON (a parsed `.avsc`) or a primitive type name.
@@ -93,6 +94,8 @@ function fullName(name: string, namespace: string | undefined): string {
 interface Scan {
   readonly defines: string[];
   readonly references: Set<string>;
+  /** The JSON node of each named type defined, by full name. */
+  readonly nodes?: Map<string, Record<string, unknown>>;
 }
 
 /** Collects the named types a schema defines and the names it refers to. */
@@ -120,6 +123,7 @@ function scan(schema: unknown, namespace: string | undefined, out: Scan): void {
       typeof node["namespace"] === "string" ? node["namespace"] : namespace;
     const full = fullName(name, ns);
     out.defines.push(full);
+    out.nodes?.set(full, node);
     const inner = full.includes(".")
       ? full.slice(0, full.lastIndexOf("."))
       : undefined;
@@ -138,11 +142,73 @@ function scan(schema: unknown, namespace: string | undefined, out: Scan): void {
 function parse(
   schema: AvroSchemaJson,
   registry: Record<string, avsc.Type>,
+  longs: LongMode,
 ): avsc.Type {
   return avsc.Type.forSchema(schema as avsc.Schema, {
     registry,
-    logicalTypes: sluiceLogicalTypes,
+    ...avroParseOptions(longs),
   });
+}
+
+const NAMED = new Set(["record", "error", "enum", "fixed"]);
+
+/**
+ * The schema as written, made self-contained: each reference to a named type defined
+ * elsewhere is replaced, at its first occurrence, by that type's JSON as written (with its
+ * namespace made explicit), so a registry or another implementation can parse it alone.
+ * Every attribute stays (logical types with their parameters, enum defaults, aliases, docs).
+ */
+function selfContained(
+  schema: unknown,
+  lookup: (fullName: string) => Record<string, unknown> | undefined,
+): unknown {
+  const defined = new Set<string>();
+  const visit = (node: unknown, ns: string | undefined): unknown => {
+    if (typeof node === "string") {
+      if (PRIMITIVES.has(node)) return node;
+      const full = fullName(node, ns);
+      if (defined.has(full)) return node;
+      const def = lookup(full);
+      if (def === undefined) return node; // the parser reports it
+      const name = typeof def["name"] === "string" ? def["name"] : "";
+      const explicit =
+        name.includes(".") || typeof def["namespace"] === "string"
+          ? def
+          : {
+              ...def,
+              namespace: full.includes(".")
+                ? full.slice(0, full.lastIndexOf("."))
+                : "",
+            };
+      return visit(explicit, ns);
+    }
+    if (Array.isArray(node)) return node.map((branch) => visit(branch, ns));
+    if (node === null || typeof node !== "object") return node;
+    const obj = node as Record<string, unknown>;
+    const type = obj["type"];
+    if (typeof type === "string" && NAMED.has(type)) {
+      const name = typeof obj["name"] === "string" ? obj["name"] : "";
+      const own = typeof obj["namespace"] === "string" ? obj["namespace"] : ns;
+      const full = fullName(name, own);
+      defined.add(full);
+      if (!Array.isArray(obj["fields"])) return obj;
+      const inner = full.includes(".")
+        ? full.slice(0, full.lastIndexOf("."))
+        : undefined;
+      return {
+        ...obj,
+        fields: (obj["fields"] as Record<string, unknown>[]).map((f) => ({
+          ...f,
+          type: visit(f["type"], inner),
+        })),
+      };
+    }
+    if (type === "array") return { ...obj, items: visit(obj["items"], ns) };
+    if (type === "map") return { ...obj, values: visit(obj["values"], ns) };
+    if (typeof type === "string" && PRIMITIVES.has(type)) return obj;
+    return { ...obj, type: visit(type, ns) };
+  };
+  return visit(schema, undefined);
 }
 
 /**
@@ -159,6 +225,27 @@ export class SchemaStore {
   private readonly registry: Record<string, avsc.Type> = {};
   private readonly byFp = new Map<bigint, avsc.Type>();
   private readonly files = new Map<string, string>();
+  /** Each named type of the files, as written, by full name. */
+  private readonly defs = new Map<string, Record<string, unknown>>();
+  /** The self-contained JSON (as written) of each known schema, by fingerprint. */
+  private readonly jsonByFp = new Map<bigint, unknown>();
+  /** What built this store, in order, so a twin in another long mode can be built alike. */
+  private readonly history: {
+    readonly file?: string;
+    readonly json: unknown;
+  }[] = [];
+  /** This store and its twins in other long modes; registering on one registers on all. */
+  private family: SchemaStore[] = [this];
+
+  /**
+   * A store parsing `long` as `longs` (default `"number"`; see `LongMode`).
+   *
+   * @example
+   * ```ts
+   * const store = new SchemaStore("bigint");
+   * ```
+   */
+  constructor(readonly longs: LongMode = "number") {}
 
   /**
    * Loads every `.avsc` in a folder (default: `avro/schemas`), ordering files so that a type
@@ -167,10 +254,14 @@ export class SchemaStore {
    * @example
    * ```ts
    * const store = SchemaStore.load();
+   * const exact = SchemaStore.load(undefined, { longs: "bigint" });
    * ```
    */
-  static load(dir: string = avroAssetDir("schemas")): SchemaStore {
-    const store = new SchemaStore();
+  static load(
+    dir: string = avroAssetDir("schemas"),
+    options: { readonly longs?: LongMode } = {},
+  ): SchemaStore {
+    const store = new SchemaStore(options.longs);
     const pending = new Map<
       string,
       { file: string; json: unknown; scan: Scan }
@@ -210,16 +301,7 @@ export class SchemaStore {
           );
         }
         if (missing.length > 0) continue;
-        try {
-          store.add(entry.json as AvroSchemaJson);
-        } catch (cause) {
-          throw new SluiceError(
-            "CONFIG",
-            `${entry.file}: ${(cause as Error).message}`,
-            { cause },
-          );
-        }
-        store.files.set(name, entry.file);
+        store.addFile(entry.file, entry.json);
         pending.delete(name);
         progressed = true;
       }
@@ -233,11 +315,53 @@ export class SchemaStore {
     return store;
   }
 
-  /** Adds a current (reader) schema; its named types become resolvable by later schemas. */
-  private add(schema: AvroSchemaJson): avsc.Type {
-    const type = parse(schema, this.registry);
-    this.byFp.set(fingerprintOf(type), type);
-    return type;
+  /** Adds a current (reader) schema from a file; its named types become resolvable by later schemas. */
+  private addFile(file: string, json: unknown): void {
+    const found: Scan = {
+      defines: [],
+      references: new Set(),
+      nodes: new Map(),
+    };
+    scan(json, undefined, found);
+    let type: avsc.Type;
+    try {
+      type = parse(json as AvroSchemaJson, this.registry, this.longs);
+    } catch (cause) {
+      throw new SluiceError("CONFIG", `${file}: ${(cause as Error).message}`, {
+        cause,
+      });
+    }
+    for (const [name, node] of found.nodes ?? []) this.defs.set(name, node);
+    const fp = fingerprintOf(type);
+    this.byFp.set(fp, type);
+    this.jsonByFp.set(
+      fp,
+      selfContained(json, (n) => this.defs.get(n)),
+    );
+    for (const name of found.defines) this.files.set(name, file);
+    this.history.push({ file, json });
+  }
+
+  /**
+   * The same schemas parsed with another long mode. Twins share registrations: a writer
+   * version registered on one is known to all.
+   *
+   * @example
+   * ```ts
+   * const exact = defaultSchemaStore().withLongs("bigint");
+   * ```
+   */
+  withLongs(longs: LongMode): SchemaStore {
+    const found = this.family.find((s) => s.longs === longs);
+    if (found !== undefined) return found;
+    const twin = new SchemaStore(longs);
+    for (const { file, json } of this.history) {
+      if (file !== undefined) twin.addFile(file, json);
+      else twin.registerOne(json, undefined);
+    }
+    this.family.push(twin);
+    twin.family = this.family;
+    return twin;
   }
 
   /**
@@ -251,19 +375,58 @@ export class SchemaStore {
    * ```
    */
   register(schema: AvroSchemaJson | avsc.Type): avsc.Type {
-    let type: avsc.Type;
-    if (avsc.Type.isType(schema)) {
-      type = schema as avsc.Type;
-    } else {
-      const found: Scan = { defines: [], references: new Set() };
-      scan(schema, undefined, found);
-      const registry = { ...this.registry };
-      for (const name of found.defines) delete registry[name];
-      type = parse(schema as AvroSchemaJson, registry);
+    const given = avsc.Type.isType(schema) ? (schema as avsc.Type) : undefined;
+    const json: unknown = given?.schema({ exportAttrs: true }) ?? schema;
+    let own: avsc.Type | undefined;
+    for (const member of this.family) {
+      // The caller's own store keeps a given Type as it is; twins re-parse it in their mode.
+      const type = member.registerOne(
+        json,
+        member === this ? given : undefined,
+      );
+      if (member === this) own = type;
     }
+    return own as avsc.Type;
+  }
+
+  private registerOne(json: unknown, given: avsc.Type | undefined): avsc.Type {
+    const type = given ?? this.registerJson(json);
     const fp = fingerprintOf(type);
-    if (!this.byFp.has(fp)) this.byFp.set(fp, type);
+    if (!this.byFp.has(fp)) {
+      this.byFp.set(fp, type);
+      this.history.push({ json });
+    }
+    if (!this.jsonByFp.has(fp))
+      this.jsonByFp.set(
+        fp,
+        selfContained(json, (n) => this.defs.get(n)),
+      );
     return this.byFp.get(fp) ?? type;
+  }
+
+  private registerJson(schema: unknown): avsc.Type {
+    const found: Scan = { defines: [], references: new Set() };
+    scan(schema, undefined, found);
+    const registry = { ...this.registry };
+    for (const name of found.defines) delete registry[name];
+    return parse(schema as AvroSchemaJson, registry, this.longs);
+  }
+
+  /**
+   * The schema of a type as written, self-contained (named types from other files inlined
+   * at first use): what a registry should store and other implementations parse. Its Parsing
+   * Canonical Form is the type's. Falls back to avsc's export for types the store never saw.
+   *
+   * @example
+   * ```ts
+   * JSON.stringify(store.schemaJson(store.type("dev.sluice.common.Money"))); // keeps precision, scale
+   * ```
+   */
+  schemaJson(type: avsc.Type): unknown {
+    return (
+      this.jsonByFp.get(fingerprintOf(type)) ??
+      type.schema({ exportAttrs: true })
+    );
   }
 
   /**
@@ -298,7 +461,9 @@ export class SchemaStore {
 
   /** Full names of all current named types, sorted. */
   names(): string[] {
-    return Object.keys(this.registry).sort();
+    return Object.keys(this.registry)
+      .filter((name) => !PRIMITIVES.has(name))
+      .sort();
   }
 
   /** The `.avsc` file a named type was loaded from, when it came from a file. */

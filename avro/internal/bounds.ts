@@ -114,6 +114,7 @@ function walk(type: AnyType, c: Cursor, path: string): void {
       return c.skip(1, path);
     case "int":
     case "long":
+    case "abstract:long":
       c.long(path);
       return;
     case "float":
