@@ -17,6 +17,14 @@ describe("headersToStrings", () => {
     ).toEqual({ a: "é1", b: "two", c: "last" });
   });
 
+  it("keeps a header named __proto__ as an ordinary entry", () => {
+    const headers = headersToStrings(
+      JSON.parse('{"__proto__":"evil","b":"two"}') as { [k: string]: string },
+    );
+    expect(Object.keys(headers)).toEqual(["__proto__", "b"]);
+    expect(headers["__proto__"]).toBe("evil");
+  });
+
   it("shares one frozen empty object for messages without headers", () => {
     const none = headersToStrings(undefined);
     expect(none).toEqual({});

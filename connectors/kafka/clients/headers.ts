@@ -24,7 +24,8 @@ export function headersToStrings(
       ? (raw as readonly HeaderValue[])[raw.length - 1]
       : (raw as HeaderValue);
     if (value === undefined || value === null) continue;
-    out ??= {};
+    // No prototype: a header named `__proto__` is an ordinary entry, not dropped.
+    out ??= Object.create(null) as { [name: string]: string };
     out[name] = typeof value === "string" ? value : value.toString("utf8");
   }
   return out ?? NO_HEADERS;
