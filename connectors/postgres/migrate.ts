@@ -39,7 +39,8 @@ const MIGRATIONS = fileURLToPath(new URL("./migrations/", import.meta.url));
  * PostgreSQL's `IF NOT EXISTS` is not safe against a concurrent creator — the loser of
  * `CREATE SCHEMA`/`CREATE TABLE` gets a unique violation on the catalogue (23505), as does
  * the loser of postgrator's version insert — so a run that meets one of those (or another
- * "already exists": schema, table, column, object) starts over after a short random pause, up to {@link MIGRATE_ATTEMPTS}
+ * "already exists": schema, table, column, object; or a table another runner has just
+ * replaced with a view) starts over after a short random pause, up to {@link MIGRATE_ATTEMPTS}
  * times, and then finds the winner's work done.
  *
  * @example
@@ -104,9 +105,19 @@ export const MIGRATE_ATTEMPTS = 5;
 /**
  * unique_violation (on the catalogue or the version table), duplicate_schema,
  * duplicate_table, duplicate_column (postgrator adds its version table's columns one by
- * one), duplicate_object.
+ * one), duplicate_object, and wrong_object_type (42809): a migration that replaces a table
+ * with a view (`DROP TABLE IF EXISTS t; CREATE OR REPLACE VIEW t`), run by a runner that read
+ * the version before another committed it, meets the view (`"t" is not a table`). Starting
+ * over, it finds that version applied.
  */
-const RACE_CODES = new Set(["23505", "42P06", "42P07", "42701", "42710"]);
+const RACE_CODES = new Set([
+  "23505",
+  "42P06",
+  "42P07",
+  "42701",
+  "42710",
+  "42809",
+]);
 
 async function migrateOnce(
   client: PoolClient,
