@@ -91,8 +91,11 @@ export type { RouteBranch } from "./route.js";
 export { routeLate } from "./route-late.js";
 export { sessionWindow } from "./session-window.js";
 export type { SessionWindowOptions } from "./session-window.js";
-export { slidingWindow } from "./sliding-window.js";
-export type { SlidingWindowOptions } from "./sliding-window.js";
+export { SlidingWindowCounters, slidingWindow } from "./sliding-window.js";
+export type {
+  SlidingWindowOperator,
+  SlidingWindowOptions,
+} from "./sliding-window.js";
 export { SluiceError, toSluiceError } from "./sluice-error.js";
 export type { ErrorContext, SluiceErrorCode, Stage } from "./sluice-error.js";
 export { statePartitionOf } from "./state-backend.js";

@@ -217,18 +217,24 @@ group("slidingWindow", () => {
 });
 
 group("slidingWindow properties", () => {
-  it("emits exactly what a window-by-window reference emits: order, firing, result and origin", () => {
+  it("emits exactly what a window-by-window reference emits: order, firing, result and origin, also with gaps between windows and negative offsets", () => {
     fc.assert(
       fc.property(
         outOfOrder(20),
         fc.integer({ min: 0, max: 12 }),
         fc.integer({ min: 0, max: 10 }),
         fc.integer({ min: 1, max: 6 }),
-        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 0, max: 4 }),
         fc.boolean(),
-        fc.integer({ min: 0, max: 13 }),
-        (items, bound, lateness, slide, factor, onUpdate, offset) => {
-          const size = slide * factor + (factor > 2 ? 1 : 0);
+        fc.integer({ min: -30, max: 13 }),
+        fc.integer({ min: 1, max: 5 }),
+        (items, bound, lateness, slide, factor, onUpdate, offset, short) => {
+          // factor 0: windows shorter than the slide, with gaps between them
+          const size =
+            factor === 0
+              ? Math.max(1, slide - short)
+              : slide * factor + (factor > 2 ? 1 : 0);
+          const tracker = new CommitTracker("t", 0);
           const elements: Element<number>[] = [];
           let max = -Infinity;
           items.forEach((it, offset) => {
@@ -238,25 +244,26 @@ group("slidingWindow properties", () => {
                 value: it.value,
                 timestamp: it.ts,
                 origin: { topic: "t", partition: 0, offset },
+                ack: tracker.track(offset),
               }),
             );
             max = Math.max(max, it.ts);
             elements.push(watermark(max - bound - 1));
           });
           elements.push(watermark(Infinity));
-          const out = runSync<number>(elements, (s) =>
-            s.pipe(
-              slidingWindow({
-                sizeMs: size,
-                slideMs: slide,
-                allowedLatenessMs: lateness,
-                emit: onUpdate ? "on-update" : "on-close",
-                offsetMs: offset,
-                aggregate: sum,
-              }),
-            ),
-          );
-          // reference: one entry per (key, window), kept until end - 1 + lateness
+          const op = slidingWindow({
+            sizeMs: size,
+            slideMs: slide,
+            allowedLatenessMs: lateness,
+            emit: onUpdate ? "on-update" : "on-close",
+            offsetMs: offset,
+            aggregate: sum,
+          });
+          const out = runSync<number>(elements, (s) => s.pipe(op));
+          // reference: one entry per (key, window), kept until end - 1 + lateness; a
+          // record in no window at all (a gap) is dropped and counted
+          let outside = 0;
+          const gapAcked: number[] = [];
           interface W {
             key: string;
             start: number;
@@ -273,11 +280,13 @@ group("slidingWindow properties", () => {
             if (isRecord(e)) {
               const t = e.timestamp;
               let live = 0;
+              let inAny = false;
               for (
                 let s = Math.floor((t - offset) / slide) * slide + offset;
                 s > t - size;
                 s -= slide
               ) {
+                inAny = true;
                 if (s + size - 1 + lateness <= wm) continue;
                 live += 1;
                 const id = `${e.key}|${s}`;
@@ -296,7 +305,10 @@ group("slidingWindow properties", () => {
                 if (w.fired) expected.push(show(w, "late"));
                 else if (onUpdate) expected.push(show(w, "update"));
               }
-              if (live === 0) expected.push(`late ${e.value}@${t}`);
+              if (!inAny) {
+                outside += 1;
+                gapAcked.push(e.origin!.offset);
+              } else if (live === 0) expected.push(`late ${e.value}@${t}`);
             } else if (e.kind === "watermark" && e.time > wm) {
               wm = e.time;
               const due = [...windows.values()]
@@ -316,9 +328,58 @@ group("slidingWindow properties", () => {
               isRecord(e) ? `${describe(e)} @${e.origin!.offset}` : describe(e),
             ),
           ).toEqual(expected);
+          expect(op.counters.outsideWindows).toBe(outside);
+          // what was dropped is acked; nothing else is settled before its results are
+          const settled = elements
+            .filter(isRecord)
+            .filter((r) => r.ack.settled)
+            .map((r) => r.origin!.offset);
+          expect(settled).toEqual(gapAcked);
         },
       ),
     );
+  });
+
+  it("accepts a negative offset as the same offset taken modulo the slide (Flink's Time.hours(-8))", () => {
+    const hour = 3_600_000;
+    const run = (offsetMs: number) =>
+      runSync<number>(
+        [rec(1, 5 * hour), rec(2, 20 * hour), watermark(Infinity)],
+        (s) =>
+          s.pipe(
+            slidingWindow({
+              sizeMs: 24 * hour,
+              slideMs: 24 * hour,
+              offsetMs,
+              aggregate: sum,
+            }),
+          ),
+      ).map(describe);
+    // days starting at 16:00 UTC, midnight in UTC+8
+    expect(run(-8 * hour)).toEqual([
+      `- [${-8 * hour},${16 * hour}) 1 on-time`,
+      `- [${16 * hour},${40 * hour}) 2 on-time`,
+      "wm Infinity",
+    ]);
+    expect(run(-8 * hour)).toEqual(run(16 * hour));
+  });
+
+  it("drops, acks and counts a record between two windows instead of handing it on as late", () => {
+    const tracker = new CommitTracker("t", 0);
+    const op = slidingWindow({ sizeMs: 2, slideMs: 10, aggregate: sum });
+    const out = runSync<number>(
+      [
+        tracked(tracker, 0, 1, "k", 1),
+        tracked(tracker, 1, 5, "k", 2),
+        watermark(Infinity),
+      ],
+      (s) => s.pipe(op),
+    );
+    expect(out.map(describe)).toEqual(["k [0,2) 1 on-time", "wm Infinity"]);
+    expect(op.counters.outsideWindows).toBe(1);
+    expect(out.some(isLate)).toBe(false);
+    out.filter(isRecord).forEach((r) => r.ack.ack());
+    expect(tracker.committable).toBe(2);
   });
 
   it("gives the same results as a brute-force reference on out-of-order input within the lateness", () => {

@@ -15,6 +15,7 @@ import {
   resolveWindowOptions,
   subscribeEventTime,
   tooManyWindows,
+  windowOffset,
   windowRecord,
 } from "./internal/window-support.js";
 
@@ -24,11 +25,39 @@ export interface SlidingWindowOptions<T, A, R> extends WindowOptions {
   readonly sizeMs: number;
   /** Distance between window starts, event-time milliseconds. */
   readonly slideMs: number;
-  /** Shift of window starts from the epoch. Default 0. */
+  /**
+   * Shift of window starts from the epoch (`-8 * 3_600_000` for days in UTC+8, as Flink's
+   * `Time.hours(-8)`). Any integer, taken modulo the slide. Default 0.
+   */
   readonly offsetMs?: number;
   /** Panes are combined with `merge`, so it is required. */
   readonly aggregate: MergeableAggregate<T, A, R>;
+  /** Counters to update; one is created when omitted. Also on the returned operator. */
+  readonly counters?: SlidingWindowCounters;
 }
+
+/**
+ * What {@link slidingWindow} dropped on purpose; the runtime can export it as a metric.
+ *
+ * @example
+ * ```ts
+ * const op = slidingWindow({ sizeMs: 10_000, slideMs: 60_000, aggregate: counter() });
+ * metrics.set("outside_windows", op.counters.outsideWindows);
+ * ```
+ */
+export class SlidingWindowCounters {
+  /**
+   * Records in no window (with `sizeMs < slideMs`, between one window's end and the next
+   * one's start): acked and dropped, never handed on as late (Flink drops them too).
+   */
+  outsideWindows = 0;
+}
+
+/** The operator returned by {@link slidingWindow}, carrying its counters. */
+export type SlidingWindowOperator<T, R> = OperatorFunction<
+  Element<T>,
+  WindowOutput<T, R>
+> & { readonly counters: SlidingWindowCounters };
 
 const OPEN = 0;
 const FIRED = 1;
@@ -88,6 +117,9 @@ function gcd(a: number, b: number): number {
  * of its panes' bags (all were absorbed while it was open), and the bag only grows, so a
  * later window's share also covers records that arrived after the earlier one closed.
  *
+ * With `sizeMs < slideMs` the windows leave gaps: a record in a gap belongs to no window; it
+ * is acked, dropped and counted (`counters.outsideWindows`), not handed on as late.
+ *
  * @example
  * ```ts
  * events$.pipe(
@@ -98,21 +130,24 @@ function gcd(a: number, b: number): number {
  */
 export function slidingWindow<T, A, R>(
   options: SlidingWindowOptions<T, A, R>,
-): OperatorFunction<Element<T>, WindowOutput<T, R>> {
+): SlidingWindowOperator<T, R> {
   const name = "slidingWindow";
   checkDuration(name, "sizeMs", options.sizeMs, false);
   checkDuration(name, "slideMs", options.slideMs, false);
-  checkDuration(name, "offsetMs", options.offsetMs, true);
   const { lateness, onUpdate, maxOpen } = resolveWindowOptions(name, options);
   const size = options.sizeMs;
   const slide = options.slideMs;
   const pane = gcd(size, slide);
   // windows start at offsetMs modulo the slide; panes (the slide is a multiple) follow
-  const offset = (options.offsetMs ?? 0) % slide;
+  const offset = windowOffset(name, options.offsetMs, slide);
   const paneOffset = offset % pane;
   const aggregate = options.aggregate;
+  const gaps = size < slide;
+  const counters = options.counters ?? new SlidingWindowCounters();
 
-  return (source) =>
+  const operator = (
+    source: Observable<Element<T>>,
+  ): Observable<WindowOutput<T, R>> =>
     new Observable<WindowOutput<T, R>>((subscriber) => {
       const keys = new Map<string | undefined, KeyState<A>>();
       const windowGroups = new Map<number, WindowGroup<A>>();
@@ -300,7 +335,11 @@ export function slidingWindow<T, A, R>(
         const live = liveCount;
         const unfired = unfiredCount;
         if (live === 0) {
-          subscriber.next(late(r));
+          if (gaps && paneStart >= lastStart + size) {
+            // between two windows: in none of them, so neither counted nor late
+            counters.outsideWindows += 1;
+            r.ack.ack();
+          } else subscriber.next(late(r));
           return;
         }
         // consecutive records often share a key (a hot auction): the last one's state is kept
@@ -351,4 +390,5 @@ export function slidingWindow<T, A, R>(
 
       return subscribeEventTime(source, subscriber, onRecord, advance);
     });
+  return Object.assign(operator, { counters });
 }

@@ -280,6 +280,31 @@ group("tumblingWindow", () => {
     );
   });
 
+  it("rejects an offset that is not an integer, naming the field", () => {
+    expect(() =>
+      tumblingWindow({ sizeMs: 10, offsetMs: 1.5, aggregate: sum }),
+    ).toThrow(/tumblingWindow.offsetMs/);
+  });
+
+  it("starts days at midnight UTC+8 with offsetMs -8 h, as Flink's Time.hours(-8)", () => {
+    const hour = 3_600_000;
+    const run = (offsetMs: number) =>
+      runSync<number>(
+        [rec(1, 5 * hour), rec(2, 20 * hour), watermark(Infinity)],
+        (s) =>
+          s.pipe(
+            tumblingWindow({ sizeMs: 24 * hour, offsetMs, aggregate: sum }),
+          ),
+      ).map(describe);
+    expect(run(-8 * hour)).toEqual([
+      `- [${-8 * hour},${16 * hour}) 1 on-time`,
+      `- [${16 * hour},${40 * hour}) 2 on-time`,
+      "wm Infinity",
+    ]);
+    expect(run(-8 * hour)).toEqual(run(16 * hour));
+    expect(run(-8 * hour)).toEqual(run(-32 * hour));
+  });
+
   it("fails with BACKPRESSURE beyond maxOpenWindows", () => {
     let error: unknown;
     const _s1 = from([rec(1, 1, "a"), rec(1, 1, "b")] as Element<number>[])
@@ -296,7 +321,8 @@ group("tumblingWindow properties", () => {
         outOfOrder(40),
         fc.integer({ min: 0, max: 20 }),
         fc.integer({ min: 1, max: 25 }),
-        (items, bound, size) => {
+        fc.integer({ min: -80, max: 80 }),
+        (items, bound, size, offset) => {
           const lateness = 40 - bound; // delay ≤ bound + lateness: never beyond lateness
           const out = runSync<number>(
             withBoundedWatermarks(items, bound),
@@ -304,6 +330,7 @@ group("tumblingWindow properties", () => {
               s.pipe(
                 tumblingWindow({
                   sizeMs: size,
+                  offsetMs: offset,
                   allowedLatenessMs: lateness,
                   aggregate: sum,
                 }),
@@ -311,7 +338,10 @@ group("tumblingWindow properties", () => {
           );
           const expected = new Map<string, number>();
           for (const it of items) {
-            const start = Math.floor(it.ts / size) * size;
+            // the one start at or before t, a whole number of sizes from the offset
+            let start = offset;
+            while (start > it.ts) start -= size;
+            while (start + size <= it.ts) start += size;
             const k = `${it.key}|${start}|${start + size}`;
             expected.set(k, (expected.get(k) ?? 0) + it.value);
           }

@@ -13,6 +13,7 @@ import {
   resolveWindowOptions,
   subscribeEventTime,
   tooManyWindows,
+  windowOffset,
   windowRecord,
 } from "./internal/window-support.js";
 
@@ -20,7 +21,11 @@ import {
 export interface TumblingWindowOptions<T, A, R> extends WindowOptions {
   /** Window length, event-time milliseconds. */
   readonly sizeMs: number;
-  /** Shift of window starts from the epoch (e.g. for time zones). Default 0. */
+  /**
+   * Shift of window starts from the epoch (e.g. for time zones: `-8 * 3_600_000` starts days
+   * at midnight in UTC+8, as Flink's `Time.hours(-8)`). Any integer, taken modulo the size.
+   * Default 0.
+   */
   readonly offsetMs?: number;
   readonly aggregate: Aggregate<T, A, R>;
 }
@@ -76,10 +81,9 @@ export function tumblingWindow<T, A, R>(
 ): OperatorFunction<Element<T>, WindowOutput<T, R>> {
   const name = "tumblingWindow";
   checkDuration(name, "sizeMs", options.sizeMs, false);
-  checkDuration(name, "offsetMs", options.offsetMs, true);
   const { lateness, onUpdate, maxOpen } = resolveWindowOptions(name, options);
   const size = options.sizeMs;
-  const offset = (options.offsetMs ?? 0) % size;
+  const offset = windowOffset(name, options.offsetMs, size);
   const aggregate = options.aggregate;
 
   return (source) =>

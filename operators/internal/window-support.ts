@@ -26,6 +26,26 @@ export function windowRecord<R>(
   };
 }
 
+/**
+ * Checks a window offset (any integer: negative shifts are as valid as positive ones, e.g.
+ * `-8 h` for days in UTC+8, as Flink documents) and normalises it into `[0, step)`.
+ */
+export function windowOffset(
+  operator: string,
+  value: number | undefined,
+  step: number,
+): number {
+  if (value === undefined) return 0;
+  if (!Number.isInteger(value)) {
+    throw new SluiceError(
+      "CONFIG",
+      `${operator}.offsetMs must be an integer, got ${value}`,
+    );
+  }
+  const r = value % step;
+  return r < 0 ? r + step : r;
+}
+
 export interface ResolvedWindowOptions {
   readonly lateness: number;
   readonly onUpdate: boolean;
