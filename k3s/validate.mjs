@@ -60,7 +60,7 @@ function must(cmd, args, options = {}) {
 }
 
 /** Installs what is missing; a stamp per tool records the version it holds. */
-function installTools() {
+export function installTools() {
   mkdirSync(bin, { recursive: true });
   const goEnv = {
     ...process.env,

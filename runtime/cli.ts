@@ -370,6 +370,10 @@ function program(catalog: PipelineCatalog): Command {
     )
     .option("--config <file>", "YAML or JSON config file")
     .option(
+      "--check-config",
+      "only load and validate the config as a start would (file, environment, the job's schema), print the effective config with secrets redacted, and exit: 0 valid, 2 invalid",
+    )
+    .option(
       "--port <n>",
       "port of /metrics /healthz /readyz (overrides http.port)",
       (v: string) => {
@@ -386,6 +390,7 @@ function program(catalog: PipelineCatalog): Command {
       `
 Example:
   sluice run pipelines/reviews/enrichment --config k3s/enrichment.yaml --port 9464
+  SLUICE_JOB__REVIEW_SERVICE__HOST=reviews-service sluice run reviews-enrichment --check-config
   KAFKA_BROKERS=kafka:9092 DATABASE_URL=postgres://... sluice run demo-count
 
 The environment wins over the file: SLUICE_LOG_LEVEL, SLUICE_HTTP_PORT,
@@ -397,16 +402,37 @@ job.batchSize; SLUICE_SECRETS__API_KEY sets secrets.apiKey. Secrets may also be 
 mounted file: { file: /var/run/secrets/... }. Exit codes: 0 clean, 1 failure, 2 bad config,
 130 second signal.`,
     )
-    .action(async (spec: string, opts: { config?: string; port?: number }) => {
-      const job = await loadJob(spec, catalog);
-      const { runJob } = await import("./lifecycle.js");
-      const run = await runJob(job, {
-        ...(opts.config !== undefined ? { configFile: opts.config } : {}),
-        ...(opts.port !== undefined ? { port: opts.port } : {}),
-        handleProcessErrors: true,
-      });
-      process.exitCode = await run.exited;
-    });
+    .action(
+      async (
+        spec: string,
+        opts: { config?: string; port?: number; checkConfig?: boolean },
+      ) => {
+        const job = await loadJob(spec, catalog);
+        if (opts.checkConfig === true) {
+          const { checkJobConfig } = await import("./check-config.js");
+          const check = checkJobConfig(job, {
+            ...(opts.config !== undefined ? { configFile: opts.config } : {}),
+          });
+          if (check.ok)
+            console.log(
+              JSON.stringify({ job: check.job, config: check.config }, null, 2),
+            );
+          else
+            console.error(
+              `sluice: invalid config for ${check.job}:\n  ${check.problems.join("\n  ")}`,
+            );
+          process.exitCode = check.ok ? 0 : 2;
+          return;
+        }
+        const { runJob } = await import("./lifecycle.js");
+        const run = await runJob(job, {
+          ...(opts.config !== undefined ? { configFile: opts.config } : {}),
+          ...(opts.port !== undefined ? { port: opts.port } : {}),
+          handleProcessErrors: true,
+        });
+        process.exitCode = await run.exited;
+      },
+    );
 
   const stack = cli
     .command("stack")

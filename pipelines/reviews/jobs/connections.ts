@@ -17,9 +17,18 @@ export const identifier = z
   .string()
   .regex(/^[a-z][a-z0-9_]{0,47}$/, "must match [a-z][a-z0-9_]{0,47}");
 export const port = z.number().int().min(0).max(65535);
-export const endpoint = z
-  .object({ host: z.string().min(1).default("127.0.0.1"), port })
-  .strict();
+/**
+ * A service address whose fields default one by one, so setting only the host (as the
+ * manifests do with `SLUICE_JOB__REVIEW_SERVICE__HOST`) keeps the default port.
+ */
+export const endpoint = (defaultPort: number) =>
+  z
+    .object({
+      host: z.string().min(1).default("127.0.0.1"),
+      port: port.default(defaultPort),
+    })
+    .strict()
+    .prefault({});
 
 /** The service ports every reviews job agrees on by default (override per job config). */
 export const DEFAULT_PORTS = {

@@ -34,9 +34,9 @@ export default defineJob({
       enrichedTopic: z.string().min(1).default("reviews-enriched"),
       deadLetterTopic: z.string().min(1).default("reviews-dead-letters"),
       partitions: z.number().int().positive().default(4),
-      reviewService: endpoint.prefault({ port: DEFAULT_PORTS.review }),
-      movieService: endpoint.prefault({ port: DEFAULT_PORTS.movie }),
-      userService: endpoint.prefault({ port: DEFAULT_PORTS.user }),
+      reviewService: endpoint(DEFAULT_PORTS.review),
+      movieService: endpoint(DEFAULT_PORTS.movie),
+      userService: endpoint(DEFAULT_PORTS.user),
       dedupeKeyPrefix: z.string().min(1).default("reviews-enrichment:"),
       dedupeTtlMs: z
         .number()

@@ -32,7 +32,7 @@ export default defineJob({
   description: "Generated reviews → the review service over Avro RPC.",
   config: z
     .object({
-      reviewService: endpoint.prefault({ port: DEFAULT_PORTS.review }),
+      reviewService: endpoint(DEFAULT_PORTS.review),
       movies: z.number().int().positive().default(300),
       users: z.number().int().positive().default(1_000),
       seed: z.number().int().positive().default(42),
