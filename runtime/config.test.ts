@@ -85,6 +85,20 @@ describe("loadConfig", () => {
     expect(job).toEqual({ batchSize: 7, sink: { tableName: "t" } });
   });
 
+  it("keeps a digit string that no JSON number holds exactly as the string it was", () => {
+    const { job } = loadConfig({
+      env: {
+        SLUICE_JOB__SMALL: "100000000000000",
+        SLUICE_JOB__HUGE: "12345678901234567890",
+      },
+      jobSchema: z.object({ small: z.number(), huge: z.string() }),
+    });
+    expect(job).toEqual({
+      small: 100000000000000,
+      huge: "12345678901234567890",
+    });
+  });
+
   it("names the field and the file in errors", () => {
     const path = file("config.yaml", "kafka:\n  brokers: []\n");
     expect(problems(() => loadConfig({ file: path, env: {} }))).toEqual([

@@ -318,7 +318,15 @@ function envValue(raw: string, kind: EnvMapping["kind"] | "json"): unknown {
   }
   if (kind === "json") {
     try {
-      return JSON.parse(raw) as unknown;
+      const parsed = JSON.parse(raw) as unknown;
+      // A number JSON cannot hold exactly (a 20-digit id) stays the string it was.
+      if (
+        typeof parsed === "number" &&
+        !Number.isSafeInteger(parsed) &&
+        /^-?\d+$/.test(raw.trim())
+      )
+        return raw;
+      return parsed;
     } catch {
       return raw;
     }

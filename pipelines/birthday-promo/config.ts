@@ -40,7 +40,15 @@ export const birthdayPromoConfig = z
           .string()
           .regex(/^v\d+\.\d+$/, "must look like v21.0")
           .default("v21.0"),
-        phoneNumberId: z.string().regex(/^\d+$/, "must be digits"),
+        // An env value of digits arrives as a JSON number (SLUICE_JOB__WHATSAPP__PHONE_NUMBER_ID):
+        // read it back as the digit string the API takes.
+        phoneNumberId: z
+          .union([
+            z.string(),
+            z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+          ])
+          .transform(String)
+          .pipe(z.string().regex(/^\d+$/, "must be digits")),
         accessToken: secret(),
         timeoutMs: z.number().int().positive().default(10_000),
         concurrency: z.number().int().positive().default(8),
