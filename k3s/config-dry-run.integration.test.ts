@@ -28,10 +28,17 @@ const root = join(import.meta.dirname, "..");
 type Obj = { [k: string]: unknown };
 const o = (v: unknown): Obj =>
   v !== null && typeof v === "object" ? (v as Obj) : {};
+/** A manifest scalar as the pod sees it (numbers and booleans as written). */
+const str = (v: unknown): string =>
+  typeof v === "string"
+    ? v
+    : typeof v === "number" || typeof v === "boolean"
+      ? `${v}`
+      : (JSON.stringify(v) ?? "");
 const a = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const docs = (text: string): Obj[] =>
   parseAllDocuments(text).map((d) => o(d.toJS()));
-const nameOf = (d: Obj): string => String(o(d["metadata"])["name"]);
+const nameOf = (d: Obj): string => str(o(d["metadata"])["name"]);
 
 function podSpec(w: Obj): Obj {
   const spec = o(w["spec"]);
@@ -69,19 +76,18 @@ export function startSpecs(
     const pod = podSpec(w);
     for (const c of a(pod["containers"]).map(o)) {
       const args = a(c["args"]).map(String);
-      if (!/(^|\/)sluice:/.test(String(c["image"])) || args[0] !== "run")
-        continue;
-      const where = `${String(w["kind"])} ${nameOf(w)} container ${String(c["name"])}`;
+      if (!/(^|\/)sluice:/.test(str(c["image"])) || args[0] !== "run") continue;
+      const where = `${str(w["kind"])} ${nameOf(w)} container ${str(c["name"])}`;
       const problems: string[] = [];
-      const base = join(dir, nameOf(w), String(c["name"]));
+      const base = join(dir, nameOf(w), str(c["name"]));
       // Mounted volumes: written under base, and every mention of the mount path rewritten.
       const rewrites: [string, string][] = [];
       const volumes = new Map(
-        a(pod["volumes"]).map((v) => [String(o(v)["name"]), o(v)]),
+        a(pod["volumes"]).map((v) => [str(o(v)["name"]), o(v)]),
       );
       for (const m of a(c["volumeMounts"]).map(o)) {
-        const v = volumes.get(String(m["name"]));
-        const mountPath = String(m["mountPath"]);
+        const v = volumes.get(str(m["name"]));
+        const mountPath = str(m["mountPath"]);
         const local = join(base, mountPath);
         mkdirSync(local, { recursive: true });
         rewrites.push([mountPath, local]);
@@ -89,18 +95,18 @@ export function startSpecs(
         const cmName = o(v?.["configMap"])["name"];
         const data =
           secretName !== undefined
-            ? secretData.get(String(secretName))
+            ? secretData.get(str(secretName))
             : cmName !== undefined
-              ? configMaps.get(String(cmName))
+              ? configMaps.get(str(cmName))
               : {};
         if (data === undefined) {
           problems.push(
-            `volume ${String(m["name"])} names ${String(secretName ?? cmName)}, which neither the overlay nor k3s/secrets.example.yaml defines`,
+            `volume ${str(m["name"])} names ${str(secretName ?? cmName)}, which neither the overlay nor k3s/secrets.example.yaml defines`,
           );
           continue;
         }
         for (const [k, value] of Object.entries(data))
-          writeFileSync(join(local, k), String(value));
+          writeFileSync(join(local, k), str(value));
       }
       const local = (s: string): string =>
         rewrites.reduce((acc, [from, to]) => acc.split(from).join(to), s);
@@ -109,19 +115,17 @@ export function startSpecs(
         const cm = o(from["configMapRef"])["name"];
         const sec = o(from["secretRef"])["name"];
         const data =
-          cm !== undefined
-            ? configMaps.get(String(cm))
-            : secretData.get(String(sec));
+          cm !== undefined ? configMaps.get(str(cm)) : secretData.get(str(sec));
         if (data === undefined)
           problems.push(
-            `envFrom names ${String(cm ?? sec)}, which is not defined`,
+            `envFrom names ${str(cm ?? sec)}, which is not defined`,
           );
-        else for (const [k, v] of Object.entries(data)) env[k] = String(v);
+        else for (const [k, v] of Object.entries(data)) env[k] = str(v);
       }
       for (const e of a(c["env"]).map(o)) {
-        const name = String(e["name"]);
+        const name = str(e["name"]);
         if (e["value"] !== undefined) {
-          env[name] = local(String(e["value"]));
+          env[name] = local(str(e["value"]));
           continue;
         }
         const from = o(e["valueFrom"]);
@@ -130,12 +134,12 @@ export function startSpecs(
         else {
           const map =
             from["configMapKeyRef"] !== undefined ? configMaps : secretData;
-          const value = map.get(String(ref["name"]))?.[String(ref["key"])];
+          const value = map.get(str(ref["name"]))?.[str(ref["key"])];
           if (value === undefined && ref["optional"] !== true)
             problems.push(
-              `env ${name} reads ${String(ref["name"])}/${String(ref["key"])}, which is not defined`,
+              `env ${name} reads ${str(ref["name"])}/${str(ref["key"])}, which is not defined`,
             );
-          else if (value !== undefined) env[name] = String(value);
+          else if (value !== undefined) env[name] = str(value);
         }
       }
       out.push({ where, args: args.map(local), env, problems });
@@ -190,7 +194,7 @@ async function checkAll(specs: readonly StartSpec[]): Promise<string[]> {
       const r = await sluice([...s.args, "--check-config"], s.env);
       if (r.code !== 0)
         failures.push(
-          `${s.where}: sluice ${s.args.join(" ")} --check-config exited ${String(r.code)}: ${r.stderr.trim()}`,
+          `${s.where}: sluice ${s.args.join(" ")} --check-config exited ${str(r.code)}: ${r.stderr.trim()}`,
         );
     }
   };

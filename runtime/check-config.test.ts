@@ -21,8 +21,14 @@ describe("checkJobConfig", () => {
     expect(check.ok).toBe(true);
     const job = (check as { config: { job: Record<string, unknown> } }).config
       .job;
-    expect(job["reviewService"]).toEqual({ host: "reviews-service", port: 7101 });
-    expect(job["movieService"]).toEqual({ host: "reviews-catalog", port: 7102 });
+    expect(job["reviewService"]).toEqual({
+      host: "reviews-service",
+      port: 7101,
+    });
+    expect(job["movieService"]).toEqual({
+      host: "reviews-catalog",
+      port: 7102,
+    });
     expect(job["userService"]).toEqual({ host: "127.0.0.1", port: 7103 });
   });
 
@@ -54,7 +60,7 @@ describe("checkJobConfig", () => {
       config: z.object({}).transform(() => {
         throw new TypeError("schema bug");
       }),
-      run: () => undefined,
+      run: () => Promise.resolve(),
     });
     expect(() => checkJobConfig(job, { env: {} })).toThrow("schema bug");
   });
