@@ -73,10 +73,20 @@ function ensureDebianPackages(names, why) {
   );
 }
 
+/** What decides the install: the lock and package.json's dependency fields (not its scripts). */
 function lockHash() {
   const h = createHash("sha256");
   h.update(readFileSync(join(root, "package-lock.json")));
-  h.update(readFileSync(join(root, "package.json")));
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  const fields = [
+    "dependencies",
+    "devDependencies",
+    "optionalDependencies",
+    "peerDependencies",
+    "overrides",
+    "allowScripts",
+  ];
+  h.update(JSON.stringify(fields.map((f) => pkg[f] ?? null)));
   return h.digest("hex");
 }
 
