@@ -523,6 +523,23 @@ group("withWatermarks following its source's assignment", () => {
     });
   });
 
+  it("keeps a partition handed from one source to another counting for the new owner, whatever order their events come in", () => {
+    const a = new FakeOwner(0, 1);
+    const b = new FakeOwner();
+    const { input, out } = harness({ maxOutOfOrdernessMs: 0 });
+    input.next(a.rec(1, 100, 0));
+    input.next(b.rec(2, 100, 9)); // b is followed from here on
+    input.next(a.rec(3, 100, 1));
+    expect(out).toEqual(["r1", "r2", "r3", "w99"]);
+    b.assign(1); // before a gives it up: p1 holds the watermark for b
+    a.revoke(1); // a's late revocation does not take it from b
+    input.next(a.rec(4, 300, 0));
+    input.next(b.rec(5, 300, 9));
+    expect(out).toEqual(["r1", "r2", "r3", "w99", "r4", "r5"]);
+    input.next(b.rec(6, 200, 1));
+    expect(out).toEqual(["r1", "r2", "r3", "w99", "r4", "r5", "r6", "w199"]);
+  });
+
   it("stops following the source's assignments when unsubscribed", () => {
     const owner = new FakeOwner(0);
     const { input, stop } = harness({ maxOutOfOrdernessMs: 0 });

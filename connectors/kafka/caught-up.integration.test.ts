@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { requireServices } from "../../stack/index.js";
 import { kafkaTestBed } from "../testing/kafka-test-bed.js";
+import { ownerOf } from "../../operators/partition-owner.js";
 import type { Record } from "../../operators/record.js";
 import { waitFor } from "../testing/helpers.js";
 import type { KafkaClientKind } from "./client.js";
@@ -67,6 +68,8 @@ describe.each<KafkaClientKind>(["kafkajs", "confluent"])(
         await waitFor(() => held.length >= 10, 30_000, "the first records");
         expect(held.length).toBeLessThan(RECORDS);
         expect(source.isCaughtUp(tp)).toBe(false);
+        // Every origin leads back to the source, so withWatermarks follows its assignment.
+        expect(held.every((r) => ownerOf(r.origin) === source)).toBe(true);
         // sluice_consumer_lag: what the source has not emitted of what it has fetched.
         const behind = source.lag().find((l) => l.partition === 0)?.lag ?? 0;
         expect(behind).toBeGreaterThan(0);
