@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
-import { lastValueFrom, of } from "rxjs";
-import { afterEach, describe, expect, it } from "vitest";
+import { filter, lastValueFrom, of, tap } from "rxjs";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { Counter } from "prom-client";
 import { keyedProcess } from "../operators/keyed-process.js";
@@ -292,6 +292,48 @@ describe("runJob", () => {
     const failure = out.lines.find((l) => l["msg"] === "job failed");
     expect(failure).toMatchObject({ level: "fatal", job: "broken" });
     expect(JSON.stringify(failure)).toContain("boom");
+  });
+
+  it("says loudly when run() returns with records that nothing will settle (a plain filter dropped them)", async () => {
+    vi.spyOn(process, "emitWarning").mockImplementation(() => undefined);
+    const out = new Lines();
+    const log = events(10);
+    const job = defineJob({
+      name: "drops-without-ack",
+      config: z.object({}),
+      async run(ctx) {
+        const source = ctx.addSource(
+          memorySource<number>(log, {
+            group: "g",
+            topics: ["events"],
+            stopAtEnd: true,
+            drainTimeoutMs: 10,
+          }),
+        );
+        ctx.ready();
+        await lastValueFrom(
+          source.records().pipe(
+            filter((r) => r.value % 2 === 0), // the odd ones are never acked
+            tap((r) => r.ack.ack()),
+          ),
+          { defaultValue: undefined },
+        );
+      },
+    });
+    const run = await runJob(job, {
+      env: { ...env, SLUICE_SHUTDOWN_TIMEOUT_MS: "300" },
+      port: 0,
+      signals: signals(),
+      logDestination: out,
+    });
+    await run.exited;
+    vi.restoreAllMocks();
+    const report = out.lines.find((l) =>
+      String(l["msg"]).startsWith("the job's run() returned with 5 records"),
+    );
+    expect(report).toMatchObject({ level: "error", inFlight: 5 });
+    expect(JSON.stringify(report)).toContain("use filterAck");
+    expect(JSON.stringify(report)).toContain("events/0@");
   });
 
   it("refuses bad config with exit code 2, naming field and source", async () => {

@@ -3,6 +3,7 @@ import { Subscription } from "rxjs";
 import { SluiceError, toSluiceError } from "../operators/sluice-error.js";
 import type { CheckpointStore } from "../connectors/checkpoint-store.js";
 import type { Sink, Source } from "../connectors/types.js";
+import { UNSETTLED_CAUSE } from "../connectors/internal/unsettled.js";
 import { CheckpointCoordinator } from "./checkpoint.js";
 import { exportConnectors } from "../connectors/metrics.js";
 import { ConfigError, loadConfig, redact } from "./config.js";
@@ -358,10 +359,7 @@ export async function runJob(
       else s.source.pause();
     }
     const drained = await waitDrained(sources, deadline);
-    if (!drained)
-      logger.warn("shutdown: in-flight records did not settle in time", {
-        inFlight: sources.reduce((n, s) => n + s.source.inFlight, 0),
-      });
+    if (!drained) reportUnsettledAtShutdown(logger, sources, reason);
     for (const s of sources) {
       if (s.coordinator === undefined) continue;
       await step(`final checkpoint of ${s.source.name}`, async () => {
@@ -511,6 +509,41 @@ async function openJobStats(
     intervalMs: o.intervalMs,
     logger,
   });
+}
+
+/**
+ * The drain of a shutdown timed out: says which sources still hold records and where their
+ * commit stays, loudly. After `run()` returned ("completed") the pipeline is gone, so
+ * nothing will ever settle them: most likely an operator dropped records without acking.
+ */
+function reportUnsettledAtShutdown(
+  logger: Logger,
+  sources: readonly SourceEntry[],
+  reason: string,
+): void {
+  const held = sources
+    .filter((s) => s.source.inFlight > 0)
+    .map((s) => ({
+      source: s.source.name,
+      inFlight: s.source.inFlight,
+      // Each partition's commit point: the oldest unsettled record is at or above it.
+      commitPoints: s.source
+        .snapshot()
+        .map((p) => `${p.topic}/${p.partition}@${p.committed ?? "none"}`),
+    }));
+  const inFlight = held.reduce((n, s) => n + s.inFlight, 0);
+  if (reason === "completed")
+    logger.error(
+      `the job's run() returned with ${inFlight} records never settled: the commit stays below them and they will be delivered again`,
+      { inFlight, sources: held, likelyCause: UNSETTLED_CAUSE },
+    );
+  else
+    logger.error("shutdown: in-flight records did not settle in time", {
+      inFlight,
+      sources: held,
+      likelyCause:
+        "a slow sink, or an operator holding records (a window, a retry) or dropping them without acking (use filterAck, flatMapAck, route)",
+    });
 }
 
 async function waitDrained(

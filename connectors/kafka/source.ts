@@ -25,6 +25,7 @@ import type { BatchState, PartitionState } from "./source-state.js";
 import { KafkaSourceMetrics } from "./metrics.js";
 import { resolveKafkaSourceOptions } from "./options.js";
 import { SettleWaiters } from "../internal/settle-waiters.js";
+import { oldestOf, reportUnsettled } from "../internal/unsettled.js";
 import { UserPauses } from "../internal/user-pauses.js";
 import type {
   KafkaSourceOptions,
@@ -447,7 +448,25 @@ export class KafkaSource<T> implements Source<T> {
     } catch {
       // The fetch loop never started.
     }
+    const before = this.inFlightCount;
     await this.drain(() => this.inFlightCount === 0);
+    // Loud, never a silent partial commit (connectors/internal/unsettled.ts).
+    if (this.inFlightCount > 0)
+      reportUnsettled({
+        source: this.name,
+        action: "close",
+        waitedMs: this.options.drainTimeoutMs,
+        inFlightBefore: before,
+        partitions: [...this.partitions.values()].map((ps) => ({
+          ...ps.tp,
+          count: ps.inFlight,
+          oldestOffset: oldestOf(
+            [...ps.batches].flatMap((b) =>
+              b.messages.filter((_, i) => b.done[i] === 0).map((m) => m.offset),
+            ),
+          ),
+        })),
+      });
     const states = [...this.partitions.values()];
     if (states.length > 0)
       await this.runReleaseHooks(states.map((ps) => ps.tp));

@@ -16,6 +16,7 @@ import { SluiceError, toSluiceError } from "../../operators/sluice-error.js";
 import type { AssignmentEvent, Source, TopicPartition } from "../types.js";
 import { tpKey } from "../internal/partition-key.js";
 import { SettleWaiters } from "../internal/settle-waiters.js";
+import { oldestOf, reportUnsettled } from "../internal/unsettled.js";
 import { UserPauses } from "../internal/user-pauses.js";
 import { closedError, memberCrashed } from "./errors.js";
 import type { LogRecord, MemoryLog } from "./log.js";
@@ -394,7 +395,21 @@ export class MemorySource<T> implements Source<T> {
       }
     }
     if (this.memberId !== undefined && !this.crashed) {
+      const before = this.inFlightCount;
       await this.drain(() => this.inFlightCount === 0);
+      // Loud, never a silent partial commit (connectors/internal/unsettled.ts).
+      if (!this.crashed && this.inFlightCount > 0)
+        reportUnsettled({
+          source: this.name,
+          action: "close",
+          waitedMs: this.options.drainTimeoutMs,
+          inFlightBefore: before,
+          partitions: [...this.partitions.values()].map((ps) => ({
+            ...ps.tp,
+            count: ps.inFlight,
+            oldestOffset: oldestOf(ps.pending.keys()),
+          })),
+        });
       if (!this.crashed && this.partitions.size > 0)
         await this.runReleaseHooks(
           [...this.partitions.values()].map((ps) => ps.tp),
