@@ -244,7 +244,7 @@ process: <state-dir>/logs/.`,
 
 function jobEnv(
   services: PrivateServices,
-  scenario: Scenario,
+  scenarioEnv: Readonly<Record<string, string>>,
   stateDir: string,
   set: Readonly<Record<string, string>>,
 ): NodeJS.ProcessEnv {
@@ -275,7 +275,7 @@ function jobEnv(
     SLUICE_SHUTDOWN_TIMEOUT_MS: "45000",
     SLUICE_CHECKPOINT_STORE: "postgres",
     SLUICE_STATE_DIR: join(stateDir, "job-state"),
-    ...scenario.env,
+    ...scenarioEnv,
     ...set,
   };
 }
@@ -371,12 +371,14 @@ async function runJob(
   progress(`${scenario.job}: preparing (catalogue, topics)`);
   await scenario.prepare(ctx);
   const logDir = join(o.stateDir, "logs");
-  const env = jobEnv(services, scenario, o.stateDir, o.set);
+  const env = jobEnv(services, scenario.env, o.stateDir, o.set);
+  // Helpers get the runtime environment and their own settings only: job configs are strict.
+  const helperEnv = jobEnv(services, {}, o.stateDir, {});
   const helpers = (scenario.helpers ?? []).map((h, k) =>
     track(
       new Fleet(
         h.job,
-        { ...env, ...h.env },
+        { ...helperEnv, ...h.env },
         repoRoot,
         logDir,
         o.portBase + 500 + jobIndex * 20 + 10 + k,
@@ -633,8 +635,34 @@ export async function main(argv: readonly string[]): Promise<number> {
       seed: o.seed,
       progress,
     };
-    for (let i = 0; i < scenarios.length; i++)
-      results.push(await runJob(o, scenarios[i]!, services, ctx, i));
+    for (let i = 0; i < scenarios.length; i++) {
+      const sc = scenarios[i]!;
+      try {
+        results.push(await runJob(o, sc, services, ctx, i));
+      } catch (e) {
+        // A job that could not even start (helpers, preparation) is a failed job; the
+        // others still run and the report still prints.
+        const error = e instanceof Error ? e.message : String(e);
+        progress(`${sc.job}: FAILED before its faults: ${error}`);
+        for (const f of fleets) f.killAll();
+        results.push({
+          job: sc.job,
+          produced: 0,
+          steps: [],
+          verdict: undefined,
+          drained: false,
+          crashes: fleets
+            .filter(
+              (f) =>
+                f.job === sc.job ||
+                (sc.helpers ?? []).some((h) => h.job === f.job),
+            )
+            .flatMap((f) => f.crashes),
+          maxRssMb: 0,
+          error,
+        });
+      }
+    }
   } finally {
     for (const f of fleets) f.killAll();
     await kafka?.close();
