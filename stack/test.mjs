@@ -138,6 +138,15 @@ if (only !== "unit") {
     );
     ok = false;
   }
+  // fastavro (pinned) in <cache>/fastavro/venv: the independent Avro implementation the
+  // interop test checks the codec against (avro/interop.integration.test.ts). Without it the
+  // interop test fails; it is never skipped.
+  if (
+    !run("avro interop tool (fastavro)", process.execPath, [
+      join(root, "stack", "fastavro.mjs"),
+    ])
+  )
+    ok = false;
   ok = vitest("integration") && ok;
   if (process.env.CI === "true" && !supersetWasUp)
     run("dashboards down", process.execPath, [...dashboards, "down"]);
