@@ -377,8 +377,9 @@ export function withWatermarks<T>(
             return;
           }
           let advanced = false;
-          input.seen = true;
           if (!input.active) {
+            // (an active input has been seen: assigned, or sent before)
+            input.seen = true;
             advanced = true;
             activate(input, scheduler.now());
           } else if (idleTimeout !== undefined)
