@@ -1,11 +1,4 @@
-import {
-  connect,
-  filter,
-  lastValueFrom,
-  map,
-  merge,
-  type Observable,
-} from "rxjs";
+import { lastValueFrom, map, type Observable } from "rxjs";
 import { createCodec } from "../../avro/index.js";
 import {
   cassandraSink,
@@ -35,6 +28,8 @@ import {
 } from "../../operators/state-backend.js";
 import { dedupe } from "../../operators/dedupe.js";
 import { derive, type Record } from "../../operators/record.js";
+import { branch, route } from "../../operators/route.js";
+import { tee } from "../../operators/tee.js";
 import {
   applyReviewsSchema,
   cassandraReviewStore,
@@ -649,28 +644,17 @@ export async function startRecommendation(
           : {}),
       }),
       map((r) => (seen(r), r)),
-      connect((shared) =>
-        merge(
-          shared.pipe(
-            filter(isRecs),
-            // One recommendation, two tables: two descendants of its origin.
-            map((r) => (r.ack.retain(1), r)),
-            connect((recs) =>
-              merge(
-                recs.pipe(
-                  writeTo(cassandraRecs, { maxBatch: 200, maxWaitMs: 20 }),
-                ),
-                recs.pipe(
-                  writeTo(postgresRecs, { maxBatch: 200, maxWaitMs: 20 }),
-                ),
-              ),
-            ),
-          ),
-          shared.pipe(
-            filter(isStats),
-            writeTo(stats, { maxBatch: 500, maxWaitMs: 20 }),
+      // Each kind to its tables (any other kind is acked). One recommendation, two
+      // tables: it is done when both have it.
+      route(
+        branch(
+          isRecs,
+          tee(
+            writeTo(cassandraRecs, { maxBatch: 200, maxWaitMs: 20 }),
+            writeTo(postgresRecs, { maxBatch: 200, maxWaitMs: 20 }),
           ),
         ),
+        branch(isStats, writeTo(stats, { maxBatch: 500, maxWaitMs: 20 })),
       ),
     ),
     { defaultValue: undefined },
