@@ -1,3 +1,4 @@
+import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SluiceError } from "./internal/sluice-error.js";
 import {
@@ -172,6 +173,34 @@ describe.each([
     });
   });
 
+  it("closes safely in every state: with a timed-out call pending, after an error, twice", async () => {
+    const other = connect<MovieMethods>(protocol, { port: server.port });
+    const timedOut = await other
+      .call("getMovie", { movieId: SLOW_ID }, { timeoutMs: 50 })
+      .catch((e: unknown) => e);
+    expect((timedOut as SluiceError).code).toBe("TIMEOUT");
+    // close while the server is still working on the timed-out call
+    await expect(other.close()).resolves.toBeUndefined();
+    await expect(other.close()).resolves.toBeUndefined();
+    // after a server error
+    const third = connect<MovieMethods>(protocol, { port: server.port });
+    await third.call("getMovie", { movieId: CRASH_ID }).catch(() => undefined);
+    await expect(third.close()).resolves.toBeUndefined();
+    await expect(third.close()).resolves.toBeUndefined();
+    // and with a call in flight: it settles (CLOSED, CONNECTION or its answer), never hangs
+    const fourth = connect<MovieMethods>(protocol, { port: server.port });
+    const inFlight = fourth
+      .call("getMovie", { movieId: SLOW_ID }, { timeoutMs: 2000 })
+      .catch((e: unknown) => e);
+    await expect(fourth.close()).resolves.toBeUndefined();
+    expect(await inFlight).toBeDefined();
+    // the late answers to the closed clients reach nobody and break nothing
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(await client.call("getMovie", { movieId: 949 })).toMatchObject({
+      ok: true,
+    });
+  });
+
   it("rejects a call after close with CLOSED", async () => {
     const other = connect<MovieMethods>(protocol, { port: server.port });
     await other.close();
@@ -222,5 +251,64 @@ describe("RPC connection failures", () => {
     expect((await client.call("getMovie", { movieId: 603 })).ok).toBe(true);
     await client.close();
     await second.close();
+  });
+});
+
+describe("Avro RPC over http on the wire", () => {
+  it("posts each call with a Content-Length, not chunked (plain HTTP/1.1 servers read it)", async () => {
+    const seen: { length?: string; chunked?: string; bytes: number }[] = [];
+    const avroServer = await serveHttp<MovieMethods>(protocol, handlers, {
+      port: 0,
+    });
+    // A recording proxy in front of the Avro server: it sees the request as sent.
+    const proxy = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const body = Buffer.concat(chunks);
+        const entry: { length?: string; chunked?: string; bytes: number } = {
+          bytes: body.length,
+        };
+        if (req.headers["content-length"] !== undefined)
+          entry.length = req.headers["content-length"];
+        if (req.headers["transfer-encoding"] !== undefined)
+          entry.chunked = req.headers["transfer-encoding"];
+        seen.push(entry);
+        const forward = http.request(
+          {
+            method: "POST",
+            port: avroServer.port,
+            host: "127.0.0.1",
+            headers: {
+              "content-type": "avro/binary",
+              "content-length": body.length,
+            },
+          },
+          (answer) => {
+            res.writeHead(answer.statusCode ?? 500, answer.headers);
+            answer.pipe(res);
+          },
+        );
+        forward.end(body);
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const port = (proxy.address() as { port: number }).port;
+    const client = httpClient<MovieMethods>(protocol, { port });
+    try {
+      expect(await client.call("getMovie", { movieId: 603 })).toMatchObject({
+        ok: true,
+      });
+      expect(seen.length).toBeGreaterThan(0);
+      for (const s of seen) {
+        expect(s.chunked).toBeUndefined();
+        expect(Number(s.length)).toBe(s.bytes);
+      }
+    } finally {
+      await client.close();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+      proxy.closeAllConnections();
+      await avroServer.close();
+    }
   });
 });

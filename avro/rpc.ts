@@ -7,6 +7,7 @@
 import { once } from "node:events";
 import { existsSync, readFileSync } from "node:fs";
 import http from "node:http";
+import { Writable } from "node:stream";
 import net from "node:net";
 import { join } from "node:path";
 import avsc from "avsc";
@@ -551,7 +552,12 @@ function makeClient<M extends RpcMethods>(
     close() {
       if (!closed) {
         closed = true;
-        shutdown(client);
+        try {
+          shutdown(client);
+        } catch {
+          // avsc's channels can throw while tearing down around a timed-out call; the
+          // client is closed either way and close() never fails.
+        }
       }
       return Promise.resolve();
     },
@@ -624,16 +630,33 @@ export function httpClient<M extends RpcMethods>(
           answered = true;
           cb(err, res);
         };
-        return http
-          .request({
-            method: "POST",
-            host: options.host ?? "127.0.0.1",
-            port: options.port,
-            agent,
-            headers: { "content-type": "avro/binary" },
-          })
-          .on("response", (res) => answer(null, res))
-          .on("error", (error) => answer(error));
+        // avsc streams the request into what we return; buffer it and send it in one
+        // POST with a Content-Length (a chunked body is unreadable to plain HTTP/1.1 servers).
+        const chunks: Buffer[] = [];
+        return new Writable({
+          write(chunk: Buffer, _encoding, done) {
+            chunks.push(chunk);
+            done();
+          },
+          final(done) {
+            const body = Buffer.concat(chunks);
+            http
+              .request({
+                method: "POST",
+                host: options.host ?? "127.0.0.1",
+                port: options.port,
+                agent,
+                headers: {
+                  "content-type": "avro/binary",
+                  "content-length": body.length,
+                },
+              })
+              .on("response", (res) => answer(null, res))
+              .on("error", (error) => answer(error))
+              .end(body);
+            done();
+          },
+        });
       });
     },
     (client) => {
