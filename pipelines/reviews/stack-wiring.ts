@@ -27,6 +27,7 @@ import {
   type StateBackend,
 } from "../../operators/state-backend.js";
 import { dedupe } from "../../operators/dedupe.js";
+import { assertCapacity } from "../../runtime/capacity.js";
 import { derive, type Record } from "../../operators/record.js";
 import { branch, route } from "../../operators/route.js";
 import { tee } from "../../operators/tee.js";
@@ -440,7 +441,10 @@ export interface RecommendationJobOptions {
   readonly topK?: number;
   readonly statsWindowMs?: number;
   readonly statsRetentionMs?: number;
+  /** Records read but not yet written, over all partitions. Default 2 000. */
   readonly maxInFlight?: number;
+  /** Records waiting for their dedupe claim; default and floor: `maxInFlight` ({@link recommendationCaps}). */
+  readonly dedupeMaxBuffered?: number;
   /**
    * Chaos suite only: confirm event ids in memcached before a checkpoint holds their effect
    * (the old, unsafe order), to show the suite catches the loss. Default false.
@@ -519,6 +523,30 @@ const RECOMMENDATION_COLUMNS = Object.keys(
 );
 
 /**
+ * The buffer sizes of the recommendation job, derived from one another: the dedupe stage
+ * holds as many waiting records as the source may have in flight, so a slow far store can
+ * never overflow it (issue 16: 2 000 in flight against a buffer of 1 000 crashed the job
+ * with any backlog). A buffer set below the cap is refused, naming both fields.
+ *
+ * @example
+ * ```ts
+ * recommendationCaps({}); // { maxInFlight: 2000, dedupeMaxBuffered: 2000 }
+ * ```
+ */
+export function recommendationCaps(o: {
+  readonly maxInFlight?: number | undefined;
+  readonly dedupeMaxBuffered?: number | undefined;
+}): { readonly maxInFlight: number; readonly dedupeMaxBuffered: number } {
+  const maxInFlight = o.maxInFlight ?? 2_000;
+  const dedupeMaxBuffered = o.dedupeMaxBuffered ?? maxInFlight;
+  assertCapacity(
+    { field: "maxInFlight", value: maxInFlight },
+    { field: "dedupeMaxBuffered", value: dedupeMaxBuffered },
+  );
+  return { maxInFlight, dedupeMaxBuffered };
+}
+
+/**
  * The recommendation job on the stack: `reviews-enriched` → dedupe (its own memcached
  * prefix, confirms held back until a checkpoint covers them) → per-user recommendations and
  * per-partition movie stats from keyed state → `user_recommendations` in Cassandra and
@@ -531,6 +559,7 @@ export async function startRecommendation(
   w: Wiring,
   o: RecommendationJobOptions,
 ): Promise<RunningJob<{ readonly state: StateBackend }>> {
+  const caps = recommendationCaps(o);
   await applyRecommendationsSchema(o.cassandra, o.keyspace);
   await migrateAnalytics(o.postgres, o.analyticsSchema);
   const catalog = await allMovies(o.postgres, o.catalogSchema);
@@ -556,7 +585,7 @@ export async function startRecommendation(
       deadLetterTopic: o.deadLetterTopic,
       // Nothing is held between records, so a small cap suffices, and a checkpoint barrier
       // waits for at most this many rows to be written.
-      maxInFlight: o.maxInFlight ?? 2_000,
+      maxInFlight: caps.maxInFlight,
       name: "reviews-recommendation",
     }),
     { state: gated.backend },
@@ -627,6 +656,7 @@ export async function startRecommendation(
         // The gated store answers this process's confirmed ids itself; a near cache would
         // keep them across a restore that threw their effects away.
         nearCacheSize: 0,
+        maxBuffered: caps.dedupeMaxBuffered,
         ...(o.dedupeClaimTtlMs !== undefined
           ? { claimTtlMs: o.dedupeClaimTtlMs }
           : {}),

@@ -1,6 +1,7 @@
 // `sluice run reviews-recommendation`: enriched reviews → recommendations and stats (C.1.2, C.7).
 import { z } from "zod";
 import { kafkaAdmin } from "../../../connectors/kafka/index.js";
+import { capacityProblem } from "../../../runtime/capacity.js";
 import { defineJob } from "../../../runtime/job.js";
 import { startRecommendation } from "../stack-wiring.js";
 import {
@@ -48,6 +49,11 @@ export default defineJob({
       topK: z.number().int().positive().default(10),
       /** Records read but not yet written, over all partitions. */
       maxInFlight: z.number().int().positive().default(2_000),
+      /**
+       * Records waiting for their dedupe claim. Default: `maxInFlight`, so it can never fill
+       * up (every record in flight may wait there at once); never below it.
+       */
+      dedupeMaxBuffered: z.number().int().positive().optional(),
       dedupeClaimTtlMs: z.number().int().positive().default(60_000),
       /**
        * Chaos suite only: breaks the guarantee on purpose by confirming event ids in memcached
@@ -61,7 +67,22 @@ export default defineJob({
         .positive()
         .default(30 * 86_400_000),
     })
-    .strict(),
+    .strict()
+    .superRefine((c, ctx) => {
+      const why = capacityProblem(
+        { field: "maxInFlight", value: c.maxInFlight },
+        {
+          field: "dedupeMaxBuffered",
+          value: c.dedupeMaxBuffered ?? c.maxInFlight,
+        },
+      );
+      if (why !== undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: ["dedupeMaxBuffered"],
+          message: why,
+        });
+    }),
   async run(ctx) {
     const c = ctx.config;
     const brokers = kafkaBrokers(ctx.runtime);
@@ -93,6 +114,9 @@ export default defineJob({
       dedupeTtlMs: c.dedupeTtlMs,
       topK: c.topK,
       maxInFlight: c.maxInFlight,
+      ...(c.dedupeMaxBuffered !== undefined
+        ? { dedupeMaxBuffered: c.dedupeMaxBuffered }
+        : {}),
       dedupeClaimTtlMs: c.dedupeClaimTtlMs,
       unsafeConfirmBeforeCheckpoint: c.unsafeConfirmBeforeCheckpoint,
       statsWindowMs: c.statsWindowMs,
