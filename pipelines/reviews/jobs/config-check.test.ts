@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import enrichment from "../pipelines/reviews/jobs/enrichment-job.js";
-import { checkJobConfig } from "./check-config.js";
-import { defineJob } from "./job.js";
+import enrichment from "./enrichment-job.js";
+import { checkJobConfig } from "../../../runtime/check-config.js";
+import { defineJob } from "../../../runtime/job.js";
 
 const base = {
   KAFKA_BROKERS: "kafka:9092",
