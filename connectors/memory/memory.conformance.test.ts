@@ -1,4 +1,6 @@
 import { sourceConformance } from "../testing/conformance.js";
+import { intakeConformance } from "../testing/intake-conformance.js";
+import type { SourceHarness } from "../testing/harness.js";
 import { sinkConformance } from "../testing/sink-conformance.js";
 import { MemoryLog } from "./log.js";
 import { memorySink } from "./sink.js";
@@ -8,7 +10,7 @@ import { memorySource } from "./source.js";
 const log = new MemoryLog();
 let n = 0;
 
-sourceConformance("memory", async () => {
+const sourceHarness = (): Promise<SourceHarness> => {
   const topic = `conformance-source-${++n}`;
   log.createTopic(topic, { partitions: 3 });
   return Promise.resolve({
@@ -28,7 +30,10 @@ sourceConformance("memory", async () => {
       ),
     cleanup: () => Promise.resolve(),
   });
-});
+};
+
+sourceConformance("memory", sourceHarness);
+intakeConformance("memory", sourceHarness);
 
 sinkConformance("memory", async () => {
   const topic = `conformance-sink-${++n}`;

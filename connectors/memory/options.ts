@@ -2,59 +2,41 @@ import { asyncScheduler } from "rxjs";
 import type { SchedulerLike } from "rxjs";
 import { z } from "zod";
 import { SluiceError } from "../../operators/sluice-error.js";
+import {
+  resolveSourceOptions,
+  sourceOptionsShape,
+} from "../internal/source-options.js";
+import type {
+  ResolvedSourceOptions,
+  SourceOptions,
+} from "../internal/source-options.js";
 
-/** Options of {@link memorySource}; every time is in milliseconds. */
-export interface MemorySourceOptions {
+/**
+ * Options of {@link memorySource}; every time is in milliseconds. Flow control, redelivery
+ * and commits are the shared {@link SourceOptions} (default name `memory:<group>`).
+ */
+export interface MemorySourceOptions extends SourceOptions {
   /** Consumer group: committed offsets and partition assignment are per group. */
   readonly group: string;
   /** Topics to consume; each must exist in the log. */
   readonly topics: readonly string[];
-  /** Name of the source in logs and errors. Default `memory:<group>`. */
-  readonly name?: string;
   /** Client id, part of the member id. Default `"member"`. */
   readonly clientId?: string;
-  /** Intake pauses when this many emitted records are unsettled. Default 1000. */
-  readonly maxInFlight?: number;
-  /** Intake resumes when unsettled records drop to this many. Default `floor(maxInFlight / 2)`. */
-  readonly lowWatermark?: number;
-  /**
-   * Intake of one partition pauses when this many of its records are unsettled, and resumes
-   * at half. Default: `maxInFlight`. Set it below `maxInFlight` for event-time jobs: a
-   * partition running ahead in event time then waits instead of filling the shared cap, so
-   * the partition holding the watermark back can still be read (watermark alignment).
-   */
-  readonly maxInFlightPerPartition?: number;
   /** Records emitted per scheduled pump before yielding to the scheduler. Default 500. */
   readonly fetchMaxRecords?: number;
-  /** Commit the trackers' commit points this often; 0 commits only on commit(), revoke and close. Default 1000. */
-  readonly commitIntervalMs?: number;
-  /** Delay before a nacked record is emitted again. Default 0. */
-  readonly nackBackoffMs?: number;
-  /** How long revoke and close wait for in-flight records to settle before committing what is done. Default 5000. */
-  readonly drainTimeoutMs?: number;
   /** Complete the stream once every assigned partition is read up to its end offset at assignment time. Default false (tail forever). */
   readonly stopAtEnd?: boolean;
-  /** Where a group with no commit starts: `"earliest"` or `"latest"`. Default `"earliest"`. */
-  readonly startFrom?: "earliest" | "latest";
   /** Scheduler for pumps, commit timer, backoff and drain timeouts. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
 }
 
 /** {@link MemorySourceOptions} with every default applied: what the source runs on. */
-export interface ResolvedMemorySourceOptions {
+export interface ResolvedMemorySourceOptions extends ResolvedSourceOptions {
   readonly group: string;
   readonly topics: readonly string[];
-  readonly name: string;
   readonly clientId: string;
-  readonly maxInFlight: number;
-  readonly lowWatermark: number;
-  readonly maxInFlightPerPartition: number;
   readonly fetchMaxRecords: number;
-  readonly commitIntervalMs: number;
-  readonly nackBackoffMs: number;
-  readonly drainTimeoutMs: number;
   readonly stopAtEnd: boolean;
-  readonly startFrom: "earliest" | "latest";
   readonly scheduler: SchedulerLike;
 }
 
@@ -84,23 +66,15 @@ const scheduler = z.custom<SchedulerLike>(
   { message: "must be an RxJS SchedulerLike" },
 );
 const positiveInt = z.number().int().min(1);
-const nonNegative = z.number().min(0);
 
 const sourceSchema = z
   .object({
+    ...sourceOptionsShape,
     group: z.string().min(1),
     topics: z.array(z.string().min(1)).min(1),
-    name: z.string().min(1).optional(),
     clientId: z.string().min(1).optional(),
-    maxInFlight: positiveInt.optional(),
-    lowWatermark: z.number().int().min(0).optional(),
-    maxInFlightPerPartition: positiveInt.optional(),
     fetchMaxRecords: positiveInt.optional(),
-    commitIntervalMs: nonNegative.optional(),
-    nackBackoffMs: nonNegative.optional(),
-    drainTimeoutMs: nonNegative.optional(),
     stopAtEnd: z.boolean().optional(),
-    startFrom: z.enum(["earliest", "latest"]).optional(),
     scheduler: scheduler.optional(),
   })
   .strict();
@@ -140,34 +114,13 @@ export function resolveMemorySourceOptions(
   const parsed = sourceSchema.safeParse(options);
   if (!parsed.success) throw configError("memory.source", parsed.error);
   const o = parsed.data;
-  const maxInFlight = o.maxInFlight ?? 1000;
-  const lowWatermark = o.lowWatermark ?? Math.floor(maxInFlight / 2);
-  if (lowWatermark >= maxInFlight) {
-    throw new SluiceError(
-      "CONFIG",
-      `memory.source.lowWatermark must be less than maxInFlight (${lowWatermark} >= ${maxInFlight})`,
-      {
-        context: { field: "lowWatermark" },
-      },
-    );
-  }
   return {
+    ...resolveSourceOptions(o, "memory.source", `memory:${o.group}`),
     group: o.group,
     topics: o.topics,
-    name: o.name ?? `memory:${o.group}`,
     clientId: o.clientId ?? "member",
-    maxInFlight,
-    lowWatermark,
-    maxInFlightPerPartition: Math.min(
-      o.maxInFlightPerPartition ?? maxInFlight,
-      maxInFlight,
-    ),
     fetchMaxRecords: o.fetchMaxRecords ?? 500,
-    commitIntervalMs: o.commitIntervalMs ?? 1000,
-    nackBackoffMs: o.nackBackoffMs ?? 0,
-    drainTimeoutMs: o.drainTimeoutMs ?? 5000,
     stopAtEnd: o.stopAtEnd ?? false,
-    startFrom: o.startFrom ?? "earliest",
     scheduler: o.scheduler ?? asyncScheduler,
   };
 }

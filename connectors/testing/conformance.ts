@@ -1,22 +1,17 @@
-import type { Subscription } from "rxjs";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Record } from "../../operators/record.js";
 import { SluiceError } from "../../operators/sluice-error.js";
-import type { AssignmentEvent, Source, TopicPartition } from "../types.js";
-import type {
-  ConformanceOptions,
-  ConformanceSourceOptions,
-  SourceHarness,
-} from "./harness.js";
+import type { AssignmentEvent, TopicPartition } from "../types.js";
+import type { ConformanceOptions, SourceHarness } from "./harness.js";
 import {
   collect,
+  sourceSuite,
   expectPerKeyOrder,
   sleep,
   testRecords,
   values,
   waitFor,
 } from "./helpers.js";
-import type { Collector } from "./helpers.js";
 
 let groupSeq = 0;
 const freshGroup = (): string =>
@@ -49,44 +44,7 @@ export function sourceConformance(
   const timeoutMs = options.timeoutMs ?? 10_000;
   const handover = options.revokeHandover ?? "commit-before-release";
   describe(`${name} source conformance`, () => {
-    const open: Source<string>[] = [];
-    const subscriptions: Subscription[] = [];
-    let harness: SourceHarness | undefined;
-
-    const setup = async (): Promise<SourceHarness> => {
-      harness = await factory();
-      expect(
-        harness.partitions,
-        "the harness topic needs at least 2 partitions",
-      ).toBeGreaterThanOrEqual(2);
-      return harness;
-    };
-    const source = async (
-      h: SourceHarness,
-      o: Partial<ConformanceSourceOptions> & { group: string },
-    ): Promise<Source<string>> => {
-      const s = await h.createSource({
-        maxInFlight: 100,
-        lowWatermark: 50,
-        drainTimeoutMs: 500,
-        ...o,
-      });
-      open.push(s);
-      return s;
-    };
-    const track = (c: Collector): Collector => {
-      subscriptions.push(c.subscription);
-      return c;
-    };
-
-    afterEach(async () => {
-      for (const s of subscriptions.splice(0)) s.unsubscribe();
-      await Promise.all(
-        open.splice(0).map((s) => s.close().catch(() => undefined)),
-      );
-      await harness?.cleanup();
-      harness = undefined;
-    });
+    const { setup, source, track, subscriptions } = sourceSuite(factory);
 
     it("connects and closes idempotently, completing the record stream on close", async () => {
       const h = await setup();

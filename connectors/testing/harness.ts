@@ -4,6 +4,8 @@ import type { Sink, Source } from "../types.js";
 export interface TestRecord {
   readonly key: string;
   readonly value: string;
+  /** Partition to write to; otherwise the key's. */
+  readonly partition?: number;
 }
 
 /** What the source suite asks of a connector when it creates a consumer. */
@@ -14,6 +16,8 @@ export interface ConformanceSourceOptions {
   readonly lowWatermark: number;
   /** Bound for the drains of revoke and close, in ms. */
   readonly drainTimeoutMs: number;
+  /** Set by the intake suite only. */
+  readonly maxInFlightPerPartition?: number;
 }
 
 /**

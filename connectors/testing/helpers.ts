@@ -1,8 +1,12 @@
 import { Subscription } from "rxjs";
-import { expect } from "vitest";
+import { afterEach, expect } from "vitest";
 import type { Record } from "../../operators/record.js";
 import type { Source } from "../types.js";
-import type { TestRecord } from "./harness.js";
+import type {
+  ConformanceSourceOptions,
+  SourceHarness,
+  TestRecord,
+} from "./harness.js";
 
 export const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms));
@@ -104,4 +108,64 @@ export function expectPerKeyOrder(
       expect(seq, `key ${key}: ${seq} after ${prev}`).toBeGreaterThan(prev);
     last.set(key, seq);
   }
+}
+
+/** What a source suite's tests share: the harness, sources and subscriptions to end after each test. */
+export interface SourceSuite {
+  /** Creates this test's harness (a topic with at least 2 partitions). */
+  readonly setup: () => Promise<SourceHarness>;
+  /** A source of `h` with the suite's defaults (maxInFlight 100, lowWatermark 50, drainTimeoutMs 500). */
+  readonly source: (
+    h: SourceHarness,
+    o: Partial<ConformanceSourceOptions> & { group: string },
+  ) => Promise<Source<string>>;
+  /** Ends `c`'s subscription after the test. */
+  readonly track: (c: Collector) => Collector;
+  /** Subscriptions ended after the test. */
+  readonly subscriptions: Subscription[];
+}
+
+/**
+ * Registers an `afterEach` that unsubscribes, closes every source and cleans the harness up,
+ * and returns what the tests of a source suite share. Call it inside `describe`.
+ */
+export function sourceSuite(
+  factory: () => Promise<SourceHarness>,
+): SourceSuite {
+  const open: Source<string>[] = [];
+  const subscriptions: Subscription[] = [];
+  let harness: SourceHarness | undefined;
+  afterEach(async () => {
+    for (const s of subscriptions.splice(0)) s.unsubscribe();
+    await Promise.all(
+      open.splice(0).map((s) => s.close().catch(() => undefined)),
+    );
+    await harness?.cleanup();
+    harness = undefined;
+  });
+  return {
+    subscriptions,
+    setup: async () => {
+      harness = await factory();
+      expect(
+        harness.partitions,
+        "the harness topic needs at least 2 partitions",
+      ).toBeGreaterThanOrEqual(2);
+      return harness;
+    },
+    source: async (h, o) => {
+      const s = await h.createSource({
+        maxInFlight: 100,
+        lowWatermark: 50,
+        drainTimeoutMs: 500,
+        ...o,
+      });
+      open.push(s);
+      return s;
+    },
+    track: (c) => {
+      subscriptions.push(c.subscription);
+      return c;
+    },
+  };
 }
