@@ -1,6 +1,7 @@
 import { beforeAll } from "vitest";
 import { requireServices } from "../../stack/index.js";
 import { sourceConformance } from "../testing/conformance.js";
+import { intakeConformance } from "../testing/intake-conformance.js";
 import { sinkConformance } from "../testing/sink-conformance.js";
 import { kafkaSinkHarness, kafkaSourceHarness } from "./testing.js";
 
@@ -20,6 +21,11 @@ for (const client of ["kafkajs", "confluent"] as const) {
       revokeHandover:
         client === "kafkajs" ? "at-least-once" : "commit-before-release",
     },
+  );
+  intakeConformance(
+    `kafka (${client})`,
+    () => kafkaSourceHarness(brokers, client),
+    { timeoutMs: 30_000 },
   );
   sinkConformance(
     `kafka (${client})`,

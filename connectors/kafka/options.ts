@@ -1,5 +1,13 @@
 import { z } from "zod";
 import { SluiceError } from "../../operators/sluice-error.js";
+import {
+  resolveSourceOptions,
+  sourceOptionsShape,
+} from "../internal/source-options.js";
+import type {
+  ResolvedSourceOptions,
+  SourceOptions,
+} from "../internal/source-options.js";
 import type { KafkaClientKind } from "./client.js";
 
 /** What to do with bytes the source's `decode` rejects. */
@@ -21,26 +29,17 @@ export interface KafkaConnectionOptions {
   readonly logLevel?: "nothing" | "error" | "warn" | "info" | "debug";
 }
 
-/** Options of {@link kafkaSource}. */
-export interface KafkaSourceOptions<T> extends KafkaConnectionOptions {
+/**
+ * Options of {@link kafkaSource}. Flow control (`maxInFlight`, `lowWatermark`,
+ * `maxInFlightPerPartition`), redelivery and commits are the shared {@link SourceOptions}
+ * (default name `kafka:<group>`); intake pauses by client pause.
+ */
+export interface KafkaSourceOptions<T>
+  extends KafkaConnectionOptions, SourceOptions {
   readonly group: string;
   readonly topics: readonly string[];
   /** Turns a record's value bytes into `T`; a throw is a decode error (see `onDecodeError`). */
   readonly decode: (bytes: Buffer) => T;
-  /** Name in logs and errors. Default `kafka:<group>`. */
-  readonly name?: string;
-  /** Intake pauses (client pause) at this many unsettled records. Default 1000. */
-  readonly maxInFlight?: number;
-  /** Intake resumes at or below this many. Default `floor(maxInFlight / 2)`. */
-  readonly lowWatermark?: number;
-  /** Commit the commit points this often; 0 only on commit(), revoke and close. Default 1000. */
-  readonly commitIntervalMs?: number;
-  /** How long revoke and close wait for in-flight records. Default 5000. */
-  readonly drainTimeoutMs?: number;
-  /** Delay before a nacked record is emitted again. Default 0. */
-  readonly nackBackoffMs?: number;
-  /** Where a group with no commit starts. Default `"earliest"`. */
-  readonly startFrom?: "earliest" | "latest";
   /** Default `"dead-letter"`. */
   readonly onDecodeError?: DecodeErrorPolicy;
   /** Topic for undecodable bytes; required when `onDecodeError` is `"dead-letter"`. */
@@ -67,19 +66,11 @@ export interface KafkaSourceOptions<T> extends KafkaConnectionOptions {
 }
 
 /** {@link KafkaSourceOptions} with defaults applied. */
-export interface ResolvedKafkaSourceOptions<
-  T,
-> extends ResolvedKafkaConnectionOptions {
+export interface ResolvedKafkaSourceOptions<T>
+  extends ResolvedKafkaConnectionOptions, ResolvedSourceOptions {
   readonly group: string;
   readonly topics: readonly string[];
   readonly decode: (bytes: Buffer) => T;
-  readonly name: string;
-  readonly maxInFlight: number;
-  readonly lowWatermark: number;
-  readonly commitIntervalMs: number;
-  readonly drainTimeoutMs: number;
-  readonly nackBackoffMs: number;
-  readonly startFrom: "earliest" | "latest";
   readonly onDecodeError: DecodeErrorPolicy;
   readonly deadLetterTopic: string | undefined;
   readonly sessionTimeoutMs: number;
@@ -161,17 +152,7 @@ const sourceSchema = z
       .array(z.string().min(1))
       .min(1, { message: "must name at least one topic" }),
     decode: fn,
-    name: z.string().min(1).optional(),
-    maxInFlight: positiveInt.optional(),
-    lowWatermark: z
-      .number()
-      .int()
-      .min(0, { message: "must be ≥ 0" })
-      .optional(),
-    commitIntervalMs: nonNegative.optional(),
-    drainTimeoutMs: nonNegative.optional(),
-    nackBackoffMs: nonNegative.optional(),
-    startFrom: z.enum(["earliest", "latest"]).optional(),
+    ...sourceOptionsShape,
     onDecodeError: z.enum(["dead-letter", "skip", "fail"]).optional(),
     deadLetterTopic: z.string().min(1).optional(),
     sessionTimeoutMs: positiveInt.optional(),
@@ -264,14 +245,7 @@ export function resolveKafkaSourceOptions<T>(
   const parsed = sourceSchema.safeParse(options);
   if (!parsed.success) throw zodError(prefix, parsed.error);
   const o = parsed.data;
-  const maxInFlight = o.maxInFlight ?? 1000;
-  const lowWatermark = o.lowWatermark ?? Math.floor(maxInFlight / 2);
-  if (lowWatermark >= maxInFlight)
-    throw fieldError(
-      prefix,
-      "lowWatermark",
-      `must be less than maxInFlight (${lowWatermark} ≥ ${maxInFlight})`,
-    );
+  const flow = resolveSourceOptions(o, prefix, `kafka:${o.group}`);
   const sessionTimeoutMs = o.sessionTimeoutMs ?? 10_000;
   const heartbeatIntervalMs = o.heartbeatIntervalMs ?? 1_000;
   if (heartbeatIntervalMs >= sessionTimeoutMs)
@@ -289,16 +263,10 @@ export function resolveKafkaSourceOptions<T>(
     );
   return {
     ...connection(o),
+    ...flow,
     group: o.group,
     topics: o.topics,
     decode: options.decode,
-    name: o.name ?? `kafka:${o.group}`,
-    maxInFlight,
-    lowWatermark,
-    commitIntervalMs: o.commitIntervalMs ?? 1_000,
-    drainTimeoutMs: o.drainTimeoutMs ?? 5_000,
-    nackBackoffMs: o.nackBackoffMs ?? 0,
-    startFrom: o.startFrom ?? "earliest",
     onDecodeError,
     deadLetterTopic: o.deadLetterTopic,
     sessionTimeoutMs,

@@ -1,24 +1,29 @@
-import type { CommitTracker } from "../../operators/commit-tracker.js";
 import type { AckHandle } from "../../operators/record.js";
 import type { SluiceError } from "../../operators/sluice-error.js";
+import { intakePartition } from "../internal/intake.js";
+import type { IntakePartition } from "../internal/intake.js";
 import type { TopicPartition } from "../types.js";
-import type { FetchedMessage, SeekTarget } from "./client.js";
+import { oldestOf } from "../internal/unsettled.js";
+import type { PartitionLagSample } from "../metrics.js";
+import type {
+  FetchedBatch,
+  FetchedMessage,
+  KafkaConsumerClient,
+  KafkaProducerClient,
+  SeekTarget,
+} from "./client.js";
+import { createKafkaClient } from "./clients/create.js";
+import type { ResolvedKafkaSourceOptions } from "./options.js";
 
 // What the Kafka source keeps per partition and per fetched batch. Internal to the source.
 
-export interface PartitionState<T> {
-  readonly tp: TopicPartition;
-  readonly key: string;
-  /** Replaced by `restore()` before the partition emits anything. */
-  tracker: CommitTracker;
+export interface PartitionState<T> extends IntakePartition {
+  /** When it was assigned (`Date.now()`): see `KafkaSource.hasBacklog`. */
+  readonly assignedAt: number;
   /** Next offset to emit: fetched offsets below it were emitted already (refetch guard). */
   nextOffset: number | undefined;
   /** Highest high watermark a fetched batch reported (see `KafkaSource.isCaughtUp`). */
   highWatermark: number | undefined;
-  inFlight: number;
-  lastCommitted: number | undefined;
-  revoking: boolean;
-  dropped: boolean;
   readonly batches: Set<BatchState<T>>;
   /** Set by `restore()`: the assignment wait ends. */
   restored: boolean;
@@ -29,6 +34,23 @@ export interface PartitionState<T> {
    * before the seek are handed back unresolved, never emitted.
    */
   fence: SeekFence | undefined;
+}
+
+/** The state of a partition assigned at `now`. */
+export function kafkaPartition<T>(
+  tp: TopicPartition,
+  now: number,
+): PartitionState<T> {
+  return {
+    ...intakePartition(tp),
+    assignedAt: now,
+    nextOffset: undefined,
+    highWatermark: undefined,
+    batches: new Set<BatchState<T>>(),
+    restored: false,
+    skipUntil: -1,
+    fence: undefined,
+  };
 }
 
 /** The seek a restored partition waits for. */
@@ -119,4 +141,188 @@ export function commitPoint<T>(ps: PartitionState<T>): number | undefined {
   return point === undefined || (committed !== undefined && point < committed)
     ? committed
     : point;
+}
+
+/**
+ * Tracks `messages` of `ps` in offset order as batches, leaving out the offsets a restore
+ * said were done already (tracked as done by `shouldSkip`, never emitted).
+ */
+export function trackBatches<T>(
+  ps: PartitionState<T>,
+  messages: readonly FetchedMessage[],
+  onSettled: BatchState<T>["onSettled"],
+): BatchState<T>[] {
+  const states: BatchState<T>[] = [];
+  const batch = (run: readonly FetchedMessage[]): void => {
+    const head = run[0];
+    const tail = run[run.length - 1];
+    if (head === undefined || tail === undefined) return;
+    states.push({
+      ps,
+      last: tail.offset,
+      messages: run,
+      done: new Uint8Array(run.length),
+      handle: ps.tracker.trackBatch(head.offset, tail.offset, run.length),
+      outstanding: 0,
+      failed: false,
+      onSettled,
+    });
+  };
+  // Nothing to skip (no restore, or past its done ranges): the fetched run as it is.
+  if (ps.skipUntil < (messages[0]?.offset ?? 0)) {
+    batch(messages);
+    return states;
+  }
+  let run: FetchedMessage[] = [];
+  const flush = (): void => {
+    batch(run);
+    run = [];
+  };
+  for (const msg of messages) {
+    if (msg.offset <= ps.skipUntil && ps.tracker.isDone(msg.offset)) {
+      flush();
+      if (ps.tracker.shouldSkip(msg.offset)) continue;
+    }
+    run.push(msg);
+  }
+  flush();
+  return states;
+}
+
+/**
+ * After a restore's seek, batches that start above the seek target are handed back and the
+ * seek repeated this many times before one is taken: a batch fetched before the seek (from
+ * a newer group commit) is gone by then, while a target no longer in the log (deleted by
+ * retention, compacted) legitimately starts above it.
+ */
+const FENCE_RESEEKS = 3;
+
+/**
+ * A restored partition takes no batch fetched before its seek: stale ones (the driver
+ * says so) are handed back, and so are, a bounded number of times with the seek repeated,
+ * batches that start above the seek target (fetched from a newer group commit).
+ */
+export function passesFence<T>(
+  ps: PartitionState<T>,
+  batch: FetchedBatch,
+  seek: (tp: TopicPartition, target: SeekTarget) => void,
+): boolean {
+  const fence = ps.fence;
+  if (fence === undefined) return true;
+  if (batch.isStale()) return false;
+  const first = batch.messages[0];
+  if (first === undefined) return false;
+  if (
+    typeof fence.target === "number" &&
+    first.offset > fence.target &&
+    fence.rejected < FENCE_RESEEKS
+  ) {
+    fence.rejected += 1;
+    seek(ps.tp, fence.target);
+    return false;
+  }
+  ps.fence = undefined;
+  return true;
+}
+
+/** The consumer of a source, and its dead-letter producer under `onDecodeError: "dead-letter"`; not connected. */
+export function sourceClients<T>(o: ResolvedKafkaSourceOptions<T>): {
+  consumer: KafkaConsumerClient;
+  deadLetters: KafkaProducerClient | undefined;
+} {
+  const client = createKafkaClient(o.client, o);
+  const consumer = client.consumer({
+    groupId: o.group,
+    fromBeginning: o.startFrom === "earliest",
+    sessionTimeoutMs: o.sessionTimeoutMs,
+    heartbeatIntervalMs: o.heartbeatIntervalMs,
+    rebalanceTimeoutMs: o.rebalanceTimeoutMs,
+    maxWaitTimeMs: o.maxWaitTimeMs,
+    maxBatchSize: o.maxBatchSize,
+    maxBytesPerPartition: o.maxBytesPerPartition,
+    maxBytes: o.maxBytes,
+  });
+  const deadLetters =
+    o.onDecodeError === "dead-letter"
+      ? client.producer({
+          idempotent: true,
+          maxInFlightRequests: 5,
+          lingerMs: 5,
+          compression: "none",
+        })
+      : undefined;
+  return { consumer, deadLetters };
+}
+
+/**
+ * Client-pauses exactly the partitions that must not fetch now (`blocked`) and resumes the
+ * others; `clientPaused` holds what the client has paused, by key.
+ */
+export function syncClientPauses<T>(
+  consumer: KafkaConsumerClient,
+  partitions: Iterable<PartitionState<T>>,
+  clientPaused: Map<string, TopicPartition>,
+  blocked: (ps: PartitionState<T>) => boolean,
+): void {
+  const stop: TopicPartition[] = [];
+  const go: TopicPartition[] = [];
+  for (const ps of partitions) {
+    const want = blocked(ps);
+    const has = clientPaused.has(ps.key);
+    if (want && !has) {
+      clientPaused.set(ps.key, ps.tp);
+      stop.push(ps.tp);
+    } else if (!want && has) {
+      clientPaused.delete(ps.key);
+      go.push(ps.tp);
+    }
+  }
+  try {
+    if (stop.length > 0) consumer.pause(stop);
+    if (go.length > 0) consumer.resume(go);
+  } catch {
+    // The driver refuses pause/resume outside an assignment; the batch handler still gates.
+  }
+}
+
+/** Lag per partition that has fetched anything: high watermark minus the next offset. */
+export function lagSamples<T>(
+  partitions: Iterable<PartitionState<T>>,
+): PartitionLagSample[] {
+  const out: PartitionLagSample[] = [];
+  for (const ps of partitions) {
+    if (ps.dropped || ps.highWatermark === undefined) continue;
+    const next = ps.nextOffset ?? ps.highWatermark;
+    out.push({
+      topic: ps.tp.topic,
+      partition: ps.tp.partition,
+      lag: Math.max(0, ps.highWatermark - next),
+    });
+  }
+  return out;
+}
+
+/** The oldest offset of `ps` emitted and not settled (for the unsettled-records report). */
+export function oldestUnsettledOffset<T>(
+  ps: PartitionState<T>,
+): number | undefined {
+  return oldestOf(
+    [...ps.batches].flatMap((b) =>
+      b.messages.filter((_, i) => b.done[i] === 0).map((m) => m.offset),
+    ),
+  );
+}
+
+/**
+ * How long after its assignment a partition that delivered no batch yet counts as having a
+ * backlog (reserves its in-flight share): the drivers never hand over empty batches, so an
+ * empty partition would otherwise keep its share from the partitions with records forever.
+ */
+const UNKNOWN_BACKLOG_MS = 5_000;
+
+/** Whether `ps` may have records to read at `now` (see `PartitionedSource.room`). */
+export function mayHaveBacklog<T>(ps: PartitionState<T>, now: number): boolean {
+  if (ps.highWatermark === undefined)
+    return now - ps.assignedAt < UNKNOWN_BACKLOG_MS;
+  return ps.nextOffset === undefined || ps.nextOffset < ps.highWatermark;
 }
