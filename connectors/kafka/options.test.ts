@@ -77,6 +77,25 @@ describe("resolveKafkaSourceOptions", () => {
     expect(e.context.field).toBe("maxInFlight");
   });
 
+  it("accepts maxInFlightPerPartition, capped at maxInFlight, and names it when below 1", () => {
+    expect(resolveKafkaSourceOptions(base).maxInFlightPerPartition).toBe(1000);
+    expect(
+      resolveKafkaSourceOptions({ ...base, maxInFlightPerPartition: 50 })
+        .maxInFlightPerPartition,
+    ).toBe(50);
+    expect(
+      resolveKafkaSourceOptions({
+        ...base,
+        maxInFlight: 10,
+        maxInFlightPerPartition: 50,
+      }).maxInFlightPerPartition,
+    ).toBe(10);
+    const e = configError(() =>
+      resolveKafkaSourceOptions({ ...base, maxInFlightPerPartition: 0 }),
+    );
+    expect(e.message).toBe("kafka.source.maxInFlightPerPartition must be ≥ 1");
+  });
+
   it("refuses a low watermark at or above maxInFlight", () => {
     const e = configError(() =>
       resolveKafkaSourceOptions({ ...base, maxInFlight: 10, lowWatermark: 10 }),
