@@ -1,6 +1,7 @@
 import type { KafkaAdminClient } from "./client.js";
 import { createKafkaClient } from "./clients/create.js";
 import { toKafkaError } from "./classify.js";
+import { retryUntilDeadline } from "../internal/retry.js";
 import { resolveKafkaSinkOptions } from "./options.js";
 import type { KafkaConnectionOptions } from "./options.js";
 
@@ -39,6 +40,8 @@ export interface PartitionLag {
  */
 export class KafkaAdmin {
   private readonly client: KafkaAdminClient;
+  private readonly brokers: string;
+  private readonly outageDeadlineMs: number;
   private connecting: Promise<void> | undefined;
 
   constructor(options: KafkaConnectionOptions) {
@@ -48,6 +51,8 @@ export class KafkaAdmin {
       encode: () => Buffer.alloc(0),
     });
     this.client = createKafkaClient(o.client, o).admin();
+    this.brokers = o.brokers.join(",");
+    this.outageDeadlineMs = o.outageDeadlineMs;
   }
 
   /** Creates the topics that do not exist; existing ones are left alone. */
@@ -105,14 +110,26 @@ export class KafkaAdmin {
     await this.client.disconnect();
   }
 
-  private async run<R>(what: string, call: () => Promise<R>): Promise<R> {
-    this.connecting ??= this.client.connect();
-    try {
-      await this.connecting;
-      return await call();
-    } catch (error) {
-      throw toKafkaError(error, `kafka.admin.${what} failed`);
-    }
+  /**
+   * Runs one admin call, connecting first; a retryable failure (a broker restarting, `The
+   * coordinator is loading`) is retried with backoff until `outageDeadlineMs`.
+   */
+  private run<R>(what: string, call: () => Promise<R>): Promise<R> {
+    return retryUntilDeadline(
+      async () => {
+        this.connecting ??= this.client.connect().catch((error: unknown) => {
+          this.connecting = undefined;
+          throw error;
+        });
+        await this.connecting;
+        return call();
+      },
+      {
+        what: `kafka.admin.${what} on ${this.brokers}`,
+        deadlineMs: this.outageDeadlineMs,
+        toError: (error) => toKafkaError(error, `kafka.admin.${what} failed`),
+      },
+    );
   }
 }
 

@@ -98,12 +98,33 @@ const table: readonly [string, unknown, Classification][] = [
     { code: "TIMEOUT", retryable: true },
   ],
   [
-    "kafkajs retries exhausted on a leader change: the cause's code, no longer retryable",
+    "kafkajs retries exhausted on a leader change: the cause's code, still retryable (the caller's deadline decides)",
     new kafkajs.KafkaJSNumberOfRetriesExceeded(coded(6), {
       retryCount: 5,
       retryTime: 100,
     }),
-    { code: "UNAVAILABLE", retryable: false },
+    { code: "UNAVAILABLE", retryable: true },
+  ],
+  [
+    "kafkajs retries exhausted on a rebalance: final (not an outage)",
+    new kafkajs.KafkaJSNumberOfRetriesExceeded(coded(27), {
+      retryCount: 5,
+      retryTime: 100,
+    }),
+    { code: "CONFLICT", retryable: false },
+  ],
+  [
+    "kafkajs cannot find the group coordinator (a broker restart)",
+    new kafkajs.KafkaJSGroupCoordinatorNotFound(
+      // The types declare no arguments; the driver passes the message.
+      ...(["Failed to find group coordinator"] as unknown as []),
+    ),
+    { code: "UNAVAILABLE", retryable: true },
+  ],
+  [
+    "the coordinator is loading (14), as CI met it in groupOffsets",
+    coded(14, true),
+    { code: "UNAVAILABLE", retryable: true },
   ],
   [
     "a SluiceError keeps its own code",

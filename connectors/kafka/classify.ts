@@ -54,6 +54,9 @@ export const ERROR_CODES: ReadonlyMap<number, Classification> = new Map([
   [-195, c("CONNECTION", true)], // librdkafka _TRANSPORT
 ]);
 
+/** Codes of a broker that is down, moving or slow. */
+const OUTAGE = new Set(["CONNECTION", "UNAVAILABLE", "TIMEOUT"]);
+
 const field = (error: object, name: string): unknown =>
   (error as { readonly [k: string]: unknown })[name];
 
@@ -75,9 +78,17 @@ export function classifyKafkaError(error: unknown): Classification {
     if (known !== undefined) return known;
   }
   if (error instanceof kafkajs.KafkaJSNumberOfRetriesExceeded) {
+    // kafkajs' own budget (seconds) is spent; a broker that is down or moving may still
+    // come back, so an outage stays retryable and the caller's deadline decides
+    // (connectors/internal/retry.ts). Anything else is final.
     const inner = classifyKafkaError(error.cause);
-    return c(inner.code === "INTERNAL" ? "UNAVAILABLE" : inner.code, false);
+    const code = inner.code === "INTERNAL" ? "UNAVAILABLE" : inner.code;
+    return c(code, inner.retryable && OUTAGE.has(code));
   }
+  if (error instanceof kafkajs.KafkaJSGroupCoordinatorNotFound)
+    return c("UNAVAILABLE", true); // the coordinator's broker is down or moving
+  if (error instanceof kafkajs.KafkaJSMetadataNotLoaded)
+    return c("UNAVAILABLE", true);
   if (
     error instanceof kafkajs.KafkaJSRequestTimeoutError ||
     error instanceof kafkajs.KafkaJSTimeout ||

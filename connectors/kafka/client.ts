@@ -24,6 +24,8 @@ export interface ConnectionConfig {
   readonly requestTimeoutMs: number;
   /** Driver log output: `"error"` keeps the drivers quiet except for errors. */
   readonly logLevel: "nothing" | "error" | "warn" | "info" | "debug";
+  /** How long a broker outage is retried before a call or the consumer's rejoin gives up. */
+  readonly outageDeadlineMs: number;
 }
 
 /** @internal */

@@ -8,6 +8,7 @@ import type {
   ResolvedSourceOptions,
   SourceOptions,
 } from "../internal/source-options.js";
+import { DEFAULT_OUTAGE_DEADLINE_MS } from "../internal/retry.js";
 import type { KafkaClientKind } from "./client.js";
 
 /** What to do with bytes the source's `decode` rejects. */
@@ -27,6 +28,13 @@ export interface KafkaConnectionOptions {
   readonly requestTimeoutMs?: number;
   /** Driver log output. Default `"error"`. */
   readonly logLevel?: "nothing" | "error" | "warn" | "info" | "debug";
+  /**
+   * How long the brokers may stay unreachable (a restart, a coordinator moving or loading)
+   * before a call gives up: admin calls, sink writes and the consumer's rejoin after a
+   * crash are retried with backoff until then, and readiness is false meanwhile. Default
+   * 60000.
+   */
+  readonly outageDeadlineMs?: number;
 }
 
 /**
@@ -111,6 +119,7 @@ export interface ResolvedKafkaConnectionOptions {
   readonly connectionTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly logLevel: "nothing" | "error" | "warn" | "info" | "debug";
+  readonly outageDeadlineMs: number;
 }
 
 /** {@link KafkaSinkOptions} with defaults applied. */
@@ -142,6 +151,7 @@ const connectionShape = {
   connectionTimeoutMs: positiveInt.optional(),
   requestTimeoutMs: positiveInt.optional(),
   logLevel: z.enum(["nothing", "error", "warn", "info", "debug"]).optional(),
+  outageDeadlineMs: positiveInt.optional(),
 };
 
 const sourceSchema = z
@@ -225,6 +235,7 @@ function connection(
     connectionTimeoutMs: o.connectionTimeoutMs ?? 5_000,
     requestTimeoutMs: o.requestTimeoutMs ?? 30_000,
     logLevel: o.logLevel ?? "error",
+    outageDeadlineMs: o.outageDeadlineMs ?? DEFAULT_OUTAGE_DEADLINE_MS,
   };
 }
 

@@ -2,6 +2,7 @@ import type { OutgoingRecord, Sink } from "../types.js";
 import type { KafkaProducerClient, ProducedMessage } from "./client.js";
 import { createKafkaClient } from "./clients/create.js";
 import { toKafkaError } from "./classify.js";
+import { retryUntilDeadline } from "../internal/retry.js";
 import { closedError, missingTopic } from "./errors.js";
 import { KafkaSinkMetrics } from "./metrics.js";
 import { resolveKafkaSinkOptions } from "./options.js";
@@ -53,15 +54,26 @@ export class KafkaSink<T> implements Sink<T> {
       };
     });
     await this.connect();
-    try {
-      await this.producer!.send(messages);
-    } catch (error) {
-      this.metrics.errors += 1;
-      throw toKafkaError(error, `${this.name}: write failed`, {
-        stage: "sink",
-        ...(messages[0] !== undefined ? { topic: messages[0].topic } : {}),
-      });
-    }
+    const context = {
+      stage: "sink" as const,
+      ...(messages[0] !== undefined ? { topic: messages[0].topic } : {}),
+    };
+    // A broker restart is waited out (the idempotent producer keeps a resend from
+    // duplicating within its session); past outageDeadlineMs the write fails.
+    await retryUntilDeadline(
+      async () => {
+        if (this.closing !== undefined) throw closedError(this.name);
+        await this.producer!.send(messages);
+      },
+      {
+        what: `${this.name} write to ${this.options.brokers.join(",")}`,
+        deadlineMs: this.options.outageDeadlineMs,
+        toError: (error) => {
+          this.metrics.errors += 1;
+          return toKafkaError(error, `${this.name}: write failed`, context);
+        },
+      },
+    );
     this.metrics.batches += 1;
     this.metrics.recordsOut += messages.length;
   }

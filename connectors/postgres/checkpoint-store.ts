@@ -59,11 +59,13 @@ export function postgresCheckpointStore(
   const claim = sqlFile("claim-checkpoint", names);
   const lockOwner = sqlFile("lock-checkpoint-owner", names);
   const metrics = new PostgresMetrics();
-  const retry = {
+  const retry = (what: string) => ({
+    what,
     maxAttempts: options.maxAttempts ?? 3,
     backoffMs: 50,
+    deadlineMs: db.options.outageDeadlineMs,
     metrics,
-  };
+  });
   return {
     metrics,
     async saveCheckpoint(job, pieces: readonly CheckpointPiece[]) {
@@ -105,35 +107,50 @@ export function postgresCheckpointStore(
               for (const values of params) await c.query(upsert, values);
             },
           ),
-        retry,
+        retry(`postgres checkpoint save ${job}`),
       );
       metrics.rowsWritten += pieces.length;
       metrics.batches += 1;
     },
     async claimCheckpoint(job, topic, partition) {
-      const r = await withRetries(async () => {
-        try {
-          return await db.pool.query<{ epoch: string }>(claim, [
-            job,
-            topic,
-            partition,
-          ]);
-        } catch (error) {
-          throw toPostgresError(error, `postgres checkpoint claim ${job}`, {
-            topic,
-            partition,
-          });
-        }
-      }, retry);
+      const r = await withRetries(
+        async () => {
+          try {
+            return await db.pool.query<{ epoch: string }>(claim, [
+              job,
+              topic,
+              partition,
+            ]);
+          } catch (error) {
+            throw toPostgresError(error, `postgres checkpoint claim ${job}`, {
+              topic,
+              partition,
+            });
+          }
+        },
+        retry(`postgres checkpoint claim ${job}`),
+      );
       return Number(r.rows[0]!.epoch);
     },
     async loadCheckpoint(job, topic, partition) {
-      try {
-        const r = await db.pool.query<CheckpointRow>(select, [
-          job,
-          topic,
-          partition,
-        ]);
+      const r = await withRetries(
+        async () => {
+          try {
+            return await db.pool.query<CheckpointRow>(select, [
+              job,
+              topic,
+              partition,
+            ]);
+          } catch (error) {
+            throw toPostgresError(error, `postgres checkpoint load ${job}`, {
+              topic,
+              partition,
+            });
+          }
+        },
+        retry(`postgres checkpoint load ${job}`),
+      );
+      {
         const row = r.rows[0];
         if (row === undefined) return undefined;
         const piece: StoredCheckpoint = {
@@ -144,12 +161,6 @@ export function postgresCheckpointStore(
           updatedAt: row.updated_at,
         };
         return piece;
-      } catch (error) {
-        metrics.errors += 1;
-        throw toPostgresError(error, `postgres checkpoint load ${job}`, {
-          topic,
-          partition,
-        });
       }
     },
   };

@@ -37,6 +37,7 @@ describe("resolvePostgresOptions", () => {
       connectionTimeoutMs: 5_000,
       statementTimeoutMs: 30_000,
       applicationName: "sluice",
+      outageDeadlineMs: 60_000,
     });
   });
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SluiceError } from "../../operators/sluice-error.js";
+import { DEFAULT_OUTAGE_DEADLINE_MS } from "../internal/retry.js";
 import type { OutgoingRecord } from "../types.js";
 
 /** Connection and pool options shared by everything in this connector; times in ms. */
@@ -18,6 +19,12 @@ export interface PostgresOptions {
   readonly statementTimeoutMs?: number;
   /** `application_name` reported to the server. Default `sluice`. */
   readonly applicationName?: string;
+  /**
+   * How long the server may stay unreachable (a restart, a failover) before a write,
+   * checkpoint save, claim or load gives up; retried with backoff until then, readiness
+   * false meanwhile. Default 60 000.
+   */
+  readonly outageDeadlineMs?: number;
 }
 
 /** {@link PostgresOptions} with defaults applied. */
@@ -29,6 +36,7 @@ export interface ResolvedPostgresOptions {
   readonly connectionTimeoutMs: number;
   readonly statementTimeoutMs: number;
   readonly applicationName: string;
+  readonly outageDeadlineMs: number;
 }
 
 /** A row as the sink writes it: column name → value (`pg` converts the value). */
@@ -109,6 +117,7 @@ const poolSchema = z
     connectionTimeoutMs: positiveInt.optional(),
     statementTimeoutMs: positiveInt.optional(),
     applicationName: z.string().min(1).max(63).optional(),
+    outageDeadlineMs: positiveInt.optional(),
   })
   .strict();
 
@@ -179,6 +188,7 @@ export function resolvePostgresOptions(
     connectionTimeoutMs: o.connectionTimeoutMs ?? 5_000,
     statementTimeoutMs: o.statementTimeoutMs ?? 30_000,
     applicationName: o.applicationName ?? "sluice",
+    outageDeadlineMs: o.outageDeadlineMs ?? DEFAULT_OUTAGE_DEADLINE_MS,
   };
 }
 

@@ -45,7 +45,7 @@ export class PostgresSink<T> implements Sink<T> {
         inTransaction(this.db.pool, `${this.name} connect`, async (c) => {
           await c.query("SELECT 1");
         }),
-      this.retryOptions(),
+      this.retryOptions(`${this.name} connect`),
     );
   }
 
@@ -78,7 +78,7 @@ export class PostgresSink<T> implements Sink<T> {
             await client.query(this.statement(chunk.length), chunk.flat());
           }
         }),
-      this.retryOptions(),
+      this.retryOptions(`${this.name} upsert`),
     );
     this.metrics.rowsWritten += rows.length;
     this.metrics.batches += 1;
@@ -110,8 +110,10 @@ export class PostgresSink<T> implements Sink<T> {
     return text;
   }
 
-  private retryOptions(): Parameters<typeof withRetries>[1] {
+  private retryOptions(what: string): Parameters<typeof withRetries>[1] {
     return {
+      what,
+      deadlineMs: this.db.options.outageDeadlineMs,
       maxAttempts: this.o.maxAttempts,
       backoffMs: this.o.retryBackoffMs,
       metrics: this.metrics,

@@ -3,6 +3,7 @@ import type {
   PartitionOffsets,
   TopicSpec,
 } from "../client.js";
+import { CLOSE_DEADLINE_MS, withinDeadline } from "../../internal/deadline.js";
 
 /**
  * The part of the KafkaJS admin API that kafkajs and @confluentinc/kafka-javascript (its
@@ -80,7 +81,11 @@ export abstract class KafkaJsCompatibleAdminClient<
   }
 
   disconnect(): Promise<void> {
-    return this.admin.disconnect();
+    return withinDeadline(
+      this.admin.disconnect(),
+      CLOSE_DEADLINE_MS,
+      "kafka admin disconnect",
+    );
   }
 }
 

@@ -16,6 +16,7 @@ import type {
   TopicSpec,
 } from "../client.js";
 import { classifyKafkaError } from "../classify.js";
+import { CLOSE_DEADLINE_MS, withinDeadline } from "../../internal/deadline.js";
 import { KafkaJsCompatibleAdminClient, topicConfigs } from "./compat-admin.js";
 import { fetchedBatch } from "./compat-batch.js";
 import { byTopic } from "./headers.js";
@@ -223,7 +224,12 @@ class ConfluentConsumer implements KafkaConsumerClient {
   }
 
   async disconnect(): Promise<void> {
-    await this.consumer?.disconnect();
+    if (this.consumer === undefined) return;
+    await withinDeadline(
+      this.consumer.disconnect(),
+      CLOSE_DEADLINE_MS,
+      "kafka consumer disconnect",
+    );
   }
 }
 
@@ -274,7 +280,11 @@ class ConfluentProducer implements KafkaProducerClient {
   }
 
   disconnect(): Promise<void> {
-    return this.producer.disconnect();
+    return withinDeadline(
+      this.producer.disconnect(),
+      CLOSE_DEADLINE_MS,
+      "kafka producer disconnect",
+    );
   }
 }
 

@@ -2,6 +2,7 @@ import kafkajs from "kafkajs";
 import type {
   Admin,
   Consumer,
+  ConsumerRunConfig,
   EachBatchPayload,
   Kafka,
   Producer,
@@ -24,8 +25,14 @@ import type {
 import { KafkaJsCompatibleAdminClient, topicConfigs } from "./compat-admin.js";
 import { fetchedBatch } from "./compat-batch.js";
 import { byTopic, groupByTopic } from "./headers.js";
+import { CLOSE_DEADLINE_MS, withinDeadline } from "../../internal/deadline.js";
+import { retryUntilDeadline } from "../../internal/retry.js";
+import { classifyKafkaError, toKafkaError } from "../classify.js";
 
 const { Kafka: KafkaCtor, logLevel, PartitionAssigners } = kafkajs;
+
+/** kafkajs' own retries of one request (a few seconds); outages past them are ours to wait out. */
+const RETRY = { retries: 8, initialRetryTime: 100, maxRetryTime: 5_000 };
 
 const LEVELS = {
   nothing: logLevel.NOTHING,
@@ -62,19 +69,20 @@ export class KafkaJsClient implements KafkaClient {
   readonly kind = "kafkajs" as const;
   private readonly kafka: Kafka;
 
-  constructor(config: ConnectionConfig) {
+  constructor(private readonly connection: ConnectionConfig) {
+    const config = connection;
     this.kafka = new KafkaCtor({
       brokers: [...config.brokers],
       clientId: config.clientId,
       connectionTimeout: config.connectionTimeoutMs,
       requestTimeout: config.requestTimeoutMs,
       logLevel: LEVELS[config.logLevel],
-      retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 5_000 },
+      retry: RETRY,
     });
   }
 
   consumer(config: ConsumerConfig): KafkaConsumerClient {
-    return new KafkaJsConsumer(this.kafka, config);
+    return new KafkaJsConsumer(this.kafka, config, this.connection);
   }
 
   producer(config: ProducerConfig): KafkaProducerClient {
@@ -86,18 +94,39 @@ export class KafkaJsClient implements KafkaClient {
   }
 }
 
+/**
+ * Crashes: kafkajs stops its consumer on an error it cannot retry by itself (`Failed to find
+ * group coordinator` while a broker restarts, its request retries spent) and, by default,
+ * restarts itself on retriable ones without any deadline. Here kafkajs never restarts
+ * (`restartOnFailure` answers false): on a crash whose error classify.ts calls retryable,
+ * the partitions owned are revoked (the source drains and checkpoints them: the group has
+ * dropped this member), and the consumer rejoins with backoff until `outageDeadlineMs`
+ * (connectors/internal/retry.ts, listed as an outage for readiness meanwhile); a rejoin
+ * attempt succeeds at its group join and fails at its own crash. Past the deadline, or on a
+ * non-retryable crash, `onFatal`. After `disconnect()` nothing restarts: a crash during
+ * shutdown used to let kafkajs start a new consumer behind the closed source, which kept the
+ * process alive with a socket open after it logged `stopped`.
+ */
 class KafkaJsConsumer implements KafkaConsumerClient {
   private readonly consumer: Consumer;
   private hooks: ConsumerHooks | undefined;
   private owned: TopicPartition[] = [];
   /** The revoke in progress: the leader's assignment and new batches wait for it. */
   private revoking: Promise<void> = Promise.resolve();
+  private runConfig: ConsumerRunConfig | undefined;
+  /** The rejoin attempt waiting for its group join (or its crash). */
+  private joining:
+    { resolve: () => void; reject: (error: unknown) => void } | undefined;
+  private restarting: Promise<void> | undefined;
+  private readonly stopped = new AbortController();
 
   constructor(
     kafka: Kafka,
     private readonly config: ConsumerConfig,
+    private readonly connection: ConnectionConfig,
   ) {
     this.consumer = kafka.consumer({
+      retry: { ...RETRY, restartOnFailure: () => Promise.resolve(false) },
       groupId: config.groupId,
       sessionTimeout: config.sessionTimeoutMs,
       heartbeatInterval: config.heartbeatIntervalMs,
@@ -145,10 +174,11 @@ class KafkaJsConsumer implements KafkaConsumerClient {
       this.revoking = this.revoking.then(() => {
         hooks.onAssigned(assigned).catch(() => undefined);
       });
+      const joining = this.joining;
+      this.joining = undefined;
+      joining?.resolve();
     });
-    this.consumer.on(CRASH, (event) => {
-      if (!event.payload.restart) this.hooks?.onFatal(event.payload.error);
-    });
+    this.consumer.on(CRASH, (event) => this.crashed(event.payload.error));
   }
 
   connect(): Promise<void> {
@@ -161,7 +191,7 @@ class KafkaJsConsumer implements KafkaConsumerClient {
       topics: [...topics],
       fromBeginning: this.config.fromBeginning,
     });
-    await this.consumer.run({
+    this.runConfig = {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
@@ -169,6 +199,67 @@ class KafkaJsConsumer implements KafkaConsumerClient {
         await this.revoking;
         await hooks.onBatch(fetchedBatch(payload));
       },
+    };
+    await this.consumer.run(this.runConfig);
+  }
+
+  /** kafkajs stopped the consumer (it has disconnected already): rejoin or give up. */
+  private crashed(error: unknown): void {
+    const joining = this.joining;
+    if (joining !== undefined) {
+      this.joining = undefined;
+      joining.reject(error); // a rejoin attempt failed: the retry loop goes on
+      return;
+    }
+    if (this.stopped.signal.aborted || this.restarting !== undefined) return;
+    const hooks = this.hooks;
+    if (hooks === undefined) return;
+    if (!classifyKafkaError(error).retryable) {
+      hooks.onFatal(error);
+      return;
+    }
+    // The group has dropped this member: what it owned is revoked (drained, checkpointed).
+    const lost = this.owned;
+    this.owned = [];
+    if (lost.length > 0)
+      this.revoking = this.revoking
+        .then(() => hooks.onRevoking(lost))
+        .catch(() => undefined);
+    this.restarting = retryUntilDeadline(() => this.rejoin(), {
+      what: `kafka consumer group ${this.config.groupId} on ${this.connection.brokers.join(",")}`,
+      deadlineMs: this.connection.outageDeadlineMs,
+      toError: (e) =>
+        toKafkaError(e, `kafka consumer group ${this.config.groupId}`),
+      initialBackoffMs: 250,
+      signal: this.stopped.signal,
+      alreadyFailed: error,
+    }).then(
+      () => {
+        this.restarting = undefined;
+      },
+      (e: unknown) => {
+        this.restarting = undefined;
+        if (!this.stopped.signal.aborted) hooks.onFatal(e);
+      },
+    );
+  }
+
+  /** One rejoin: resolves at the group join, rejects at the crash of this attempt. */
+  private rejoin(): Promise<void> {
+    if (this.stopped.signal.aborted) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.joining = { resolve, reject };
+      const fail = (error: unknown): void => {
+        if (this.joining?.reject !== reject) return;
+        this.joining = undefined;
+        reject(
+          toKafkaError(error, `kafka consumer group ${this.config.groupId}`),
+        );
+      };
+      this.revoking
+        .then(() => this.consumer.connect())
+        .then(() => this.consumer.run(this.runConfig))
+        .catch(fail);
     });
   }
 
@@ -203,8 +294,17 @@ class KafkaJsConsumer implements KafkaConsumerClient {
     });
   }
 
-  disconnect(): Promise<void> {
-    return this.consumer.disconnect();
+  async disconnect(): Promise<void> {
+    this.stopped.abort();
+    const joining = this.joining;
+    this.joining = undefined;
+    joining?.resolve();
+    await this.restarting;
+    await withinDeadline(
+      this.consumer.disconnect(),
+      CLOSE_DEADLINE_MS,
+      `kafka consumer ${this.config.groupId} disconnect`,
+    );
   }
 }
 
@@ -255,7 +355,11 @@ class KafkaJsProducer implements KafkaProducerClient {
   }
 
   disconnect(): Promise<void> {
-    return this.producer.disconnect();
+    return withinDeadline(
+      this.producer.disconnect(),
+      CLOSE_DEADLINE_MS,
+      "kafka producer disconnect",
+    );
   }
 }
 
