@@ -1,3 +1,4 @@
+import type { Logger } from "./log.js";
 import { Command, InvalidArgumentError } from "commander";
 import {
   logFiles,
@@ -431,6 +432,7 @@ mounted file: { file: /var/run/secrets/... }. Exit codes: 0 clean, 1 failure, 2 
           handleProcessErrors: true,
         });
         process.exitCode = await run.exited;
+        exitWhenLingering(run.logger, process.exitCode);
       },
     );
 
@@ -723,6 +725,26 @@ Example:
       await http.close();
     });
   return cli;
+}
+
+/** How long a job's process may live on after it logged `stopped`. */
+const EXIT_GRACE_MS = 5_000;
+
+/**
+ * A process that says it stopped must exit. Every client is closed with a deadline, but one
+ * that missed it (a driver still reconnecting, a socket a library keeps) would keep Node
+ * alive for minutes with nothing left to do: past {@link EXIT_GRACE_MS} the process logs
+ * what is still open and exits with the job's code. The timer is unref'd: a clean exit
+ * never waits for it.
+ */
+function exitWhenLingering(logger: Logger, code: number): void {
+  setTimeout(() => {
+    logger.error("still alive after stopped: exiting", {
+      graceMs: EXIT_GRACE_MS,
+      open: process.getActiveResourcesInfo(),
+    });
+    process.exit(code);
+  }, EXIT_GRACE_MS).unref();
 }
 
 /** Runs the `sluice` command line; resolves to the process exit code. */

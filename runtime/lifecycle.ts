@@ -6,6 +6,7 @@ import type { Sink, Source } from "../connectors/types.js";
 import { UNSETTLED_CAUSE } from "../connectors/internal/unsettled.js";
 import { CheckpointCoordinator } from "./checkpoint.js";
 import { exportConnectors } from "../connectors/metrics.js";
+import { outages } from "../connectors/internal/outages.js";
 import { ConfigError, loadConfig, redact } from "./config.js";
 import type { RuntimeConfig } from "./config.js";
 import { startHttpServer } from "./http.js";
@@ -211,6 +212,12 @@ export async function runJob(
     if (stopping) return { ready: false, reason: "shutting down" };
     if (!markedReady)
       return { ready: false, reason: "the job has not called ready() yet" };
+    const waiting = outages.current()[0];
+    if (waiting !== undefined)
+      return {
+        ready: false,
+        reason: `waiting for ${waiting.what} since ${new Date(waiting.since).toISOString()} (${waiting.attempts} attempts, last: ${waiting.lastError})`,
+      };
     const idle = sources.find((s) => s.owned === 0);
     if (idle !== undefined)
       return {
@@ -408,6 +415,29 @@ export async function runJob(
     void shutdown("job failed", 1);
   };
 
+  // A dependency that went away and came back (connectors/internal/retry.ts waits it out).
+  const stopOutageLog = outages.subscribe((event) => {
+    const { what, since, attempts, lastError } = event.outage;
+    if (event.type === "down")
+      logger.warn("waiting for a dependency: not ready until it answers", {
+        what,
+        err: lastError,
+      });
+    else if (event.type === "up")
+      logger.info("dependency answers again", {
+        what,
+        downMs: Date.now() - since,
+        attempts,
+      });
+    else
+      logger.error("gave up waiting for a dependency", {
+        what,
+        downMs: Date.now() - since,
+        attempts,
+        err: lastError,
+      });
+  });
+
   const signals = options.signals ?? process;
   const exitNow = options.exit ?? ((code: number) => process.exit(code));
   let signalled = 0;
@@ -431,6 +461,7 @@ export async function runJob(
     process.on("unhandledRejection", onUncaught);
   }
   const detach = (): void => {
+    stopOutageLog();
     signals.off("SIGTERM", onTerm);
     signals.off("SIGINT", onInt);
     if (options.handleProcessErrors === true) {

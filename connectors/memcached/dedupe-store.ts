@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { defer, firstValueFrom, from, type Observable } from "rxjs";
 import type { ClaimResult, DedupeStore } from "../../operators/dedupe.js";
+import { toSluiceError } from "../../operators/sluice-error.js";
+import { retryUntilDeadline } from "../internal/retry.js";
 import { closedError, foreignValue } from "./errors.js";
 import { MemcachedMetrics } from "./metrics.js";
 import { resolveMemcachedDedupeStoreOptions } from "./options.js";
@@ -140,8 +142,29 @@ export function memcachedDedupeStore(
     });
   };
 
-  const guarded = <V>(call: () => Promise<V>): Observable<V> =>
-    defer(() => (closed ? Promise.reject(closedError(o.name)) : from(call())));
+  /**
+   * Without a store of record, memcached is the only answer: a server that is down (a
+   * restart) is waited out through the connectors' retry helper until outageDeadlineMs,
+   * listed as an outage meanwhile. With one, an outage is already answered by it.
+   */
+  const guarded = <V>(what: string, call: () => Promise<V>): Observable<V> =>
+    defer(() => {
+      if (closed) return Promise.reject(closedError(o.name));
+      if (o.authoritative !== undefined) return from(call());
+      return from(
+        retryUntilDeadline(
+          () => (closed ? Promise.reject(closedError(o.name)) : call()),
+          {
+            what: `${o.name} ${what} on ${o.servers.join(",")}`,
+            deadlineMs: o.outageDeadlineMs,
+            toError: (e) => toSluiceError(e, "UNAVAILABLE"),
+            onRetry: () => {
+              metrics.retries += 1;
+            },
+          },
+        ),
+      );
+    });
 
   const claim = async (id: string, ttlMs: number): Promise<ClaimResult> => {
     const key = keyOf(id);
@@ -198,9 +221,9 @@ export function memcachedDedupeStore(
 
   return {
     metrics,
-    claim: (id, ttlMs) => guarded(() => claim(id, ttlMs)),
-    confirm: (id, ttlMs) => guarded(() => confirm(id, ttlMs)),
-    release: (id) => guarded(() => release(id)),
+    claim: (id, ttlMs) => guarded("claim", () => claim(id, ttlMs)),
+    confirm: (id, ttlMs) => guarded("confirm", () => confirm(id, ttlMs)),
+    release: (id) => guarded("release", () => release(id)),
     close: () => {
       if (!closed) {
         closed = true;

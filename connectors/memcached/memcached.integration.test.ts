@@ -135,12 +135,17 @@ describe("memcachedDedupeStore", () => {
     await release(s, id);
   });
 
-  it("fails a claim with a retryable error when memcached is down and there is no authoritative store", async () => {
-    const s = store({ servers: [DEAD], timeoutMs: 200 });
+  it("waits for memcached while it is down and there is no authoritative store, then fails naming what it waited on", async () => {
+    const s = store({ servers: [DEAD], timeoutMs: 200, outageDeadlineMs: 600 });
     const error = await claim(s, newId()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SluiceError);
-    expect((error as SluiceError).retryable).toBe(true);
-    expect(s.metrics.errors).toBe(1);
+    expect((error as SluiceError).code).toBe("CONNECTION");
+    expect((error as SluiceError).retryable).toBe(false);
+    expect((error as SluiceError).message).toMatch(
+      /^memcached-dedupe claim on 127\.0\.0\.1:1: gave up after \d+ attempts/,
+    );
+    expect(s.metrics.errors).toBeGreaterThan(1);
+    expect(s.metrics.retries).toBe(s.metrics.errors - 1);
   });
 
   it("rejects calls after close with CLOSED", async () => {

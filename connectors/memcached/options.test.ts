@@ -29,6 +29,7 @@ describe("resolveMemcachedDedupeStoreOptions", () => {
       password: undefined,
       authoritative: undefined,
       name: "memcached-dedupe",
+      outageDeadlineMs: 60_000,
     });
   });
 

@@ -1,3 +1,4 @@
+import { DEFAULT_OUTAGE_DEADLINE_MS } from "../internal/retry.js";
 import { z } from "zod";
 import type { DedupeStore } from "../../operators/dedupe.js";
 import { SluiceError } from "../../operators/sluice-error.js";
@@ -28,6 +29,12 @@ export interface MemcachedDedupeStoreOptions {
   readonly authoritative?: DedupeStore;
   /** Name in errors. Default `memcached-dedupe`. */
   readonly name?: string;
+  /**
+   * Without `authoritative`: how long memcached may stay unreachable (a restart) before a
+   * claim, confirm or release gives up; retried with backoff until then, readiness false
+   * meanwhile. Default 60 000.
+   */
+  readonly outageDeadlineMs?: number;
 }
 
 /** {@link MemcachedDedupeStoreOptions} with defaults applied. */
@@ -41,6 +48,7 @@ export interface ResolvedMemcachedDedupeStoreOptions {
   readonly password: string | undefined;
   readonly authoritative: DedupeStore | undefined;
   readonly name: string;
+  readonly outageDeadlineMs: number;
 }
 
 const server = z
@@ -57,6 +65,7 @@ const schema = z
       .optional(),
     timeoutMs: z.number().int().min(1).optional(),
     connectTimeoutMs: z.number().int().min(1).optional(),
+    outageDeadlineMs: z.number().int().min(1).optional(),
     username: z.string().min(1).optional(),
     password: z.string().min(1).optional(),
     authoritative: z
@@ -115,5 +124,6 @@ export function resolveMemcachedDedupeStoreOptions(
     password: o.password,
     authoritative: options.authoritative,
     name: o.name ?? "memcached-dedupe",
+    outageDeadlineMs: o.outageDeadlineMs ?? DEFAULT_OUTAGE_DEADLINE_MS,
   };
 }

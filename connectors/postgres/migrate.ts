@@ -76,6 +76,12 @@ export async function migratePostgres(
   const client = await db.pool.connect().catch((error: unknown) => {
     throw toPostgresError(error, "postgres.migrate connect");
   });
+  // Checked out, the client has no pool listener: a server restart must not be uncaught.
+  let broken = false;
+  const onError = (): void => {
+    broken = true;
+  };
+  client.on("error", onError);
   try {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -95,7 +101,8 @@ export async function migratePostgres(
   } catch (error) {
     throw toPostgresError(error, `postgres.migrate schema ${schema}`);
   } finally {
-    client.release();
+    client.off("error", onError);
+    client.release(broken);
   }
 }
 

@@ -31,6 +31,8 @@ export function createPostgresPool(options: PostgresOptions): PostgresPool {
     statement_timeout: o.statementTimeoutMs,
     application_name: o.applicationName,
   });
+  // An idle client's error (the server restarted) reaches the pool: the pool drops that
+  // client and the next query opens a new connection; never an uncaught exception.
   pool.on("error", () => undefined);
   let ended: Promise<void> | undefined;
   return {
@@ -61,6 +63,13 @@ export async function inTransaction<R>(
     throw toPostgresError(error, what);
   }
   let broken = false;
+  // While checked out the pool no longer listens to the client: a server that terminates
+  // the connection between two queries (57P01 on a restart) would throw from an 'error'
+  // event with no listener, an uncaught exception that ends the process.
+  const onError = (): void => {
+    broken = true;
+  };
+  client.on("error", onError);
   try {
     await client.query("BEGIN");
     const result = await fn(client);
@@ -74,6 +83,7 @@ export async function inTransaction<R>(
     }
     throw toPostgresError(error, what);
   } finally {
+    client.off("error", onError);
     client.release(broken);
   }
 }

@@ -126,7 +126,14 @@ class KafkaJsConsumer implements KafkaConsumerClient {
     private readonly connection: ConnectionConfig,
   ) {
     this.consumer = kafka.consumer({
-      retry: { ...RETRY, restartOnFailure: () => Promise.resolve(false) },
+      // A few seconds of kafkajs' own retries, then a crash that this client waits out
+      // visibly (an outage: readiness false) and with a deadline.
+      retry: {
+        retries: 5,
+        initialRetryTime: 100,
+        maxRetryTime: 1_000,
+        restartOnFailure: () => Promise.resolve(false),
+      },
       groupId: config.groupId,
       sessionTimeout: config.sessionTimeoutMs,
       heartbeatInterval: config.heartbeatIntervalMs,
