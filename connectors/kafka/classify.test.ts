@@ -114,6 +114,26 @@ const table: readonly [string, unknown, Classification][] = [
     { code: "CONFLICT", retryable: false },
   ],
   [
+    "kafkajs' outer retrier wrapping a refused connection (the consumer's crash on a broker restart)",
+    new kafkajs.KafkaJSNonRetriableError(
+      new kafkajs.KafkaJSConnectionError("Connection error: ECONNREFUSED"),
+      // The types omit the options the driver passes.
+      ...([
+        {
+          cause: new kafkajs.KafkaJSConnectionError(
+            "Connection error: ECONNREFUSED",
+          ),
+        },
+      ] as unknown as []),
+    ),
+    { code: "CONNECTION", retryable: true },
+  ],
+  [
+    "a plain KafkaJSNonRetriableError without a cause stays final",
+    new kafkajs.KafkaJSNonRetriableError("bad"),
+    { code: "UNAVAILABLE", retryable: false },
+  ],
+  [
     "kafkajs cannot find the group coordinator (a broker restart)",
     new kafkajs.KafkaJSGroupCoordinatorNotFound(
       // The types declare no arguments; the driver passes the message.

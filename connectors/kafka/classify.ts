@@ -85,6 +85,16 @@ export function classifyKafkaError(error: unknown): Classification {
     const code = inner.code === "INTERNAL" ? "UNAVAILABLE" : inner.code;
     return c(code, inner.retryable && OUTAGE.has(code));
   }
+  if (
+    Object.getPrototypeOf(error) ===
+      kafkajs.KafkaJSNonRetriableError.prototype &&
+    field(error, "cause") !== undefined
+  ) {
+    // kafkajs' outer retrier wraps what an inner one gave up on (the consumer's crash on
+    // a broker restart: `KafkaJSNonRetriableError: Connection error: ECONNREFUSED`).
+    const inner = classifyKafkaError(field(error, "cause"));
+    return c(inner.code, inner.retryable && OUTAGE.has(inner.code));
+  }
   if (error instanceof kafkajs.KafkaJSGroupCoordinatorNotFound)
     return c("UNAVAILABLE", true); // the coordinator's broker is down or moving
   if (error instanceof kafkajs.KafkaJSMetadataNotLoaded)
