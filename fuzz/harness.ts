@@ -1,8 +1,9 @@
 // Drives Sluice operators with a scenario, one record at a time, and records what each
 // record made them emit, so the output can be compared step by step with a reference.
-import { Subject, VirtualTimeScheduler } from "rxjs";
+import { Subject, VirtualTimeScheduler, of } from "rxjs";
 import type { Observable, OperatorFunction } from "rxjs";
-import type { AckHandle, Record } from "../operators/record.js";
+import { linkedOrigins } from "../operators/partition-owner.js";
+import type { AckHandle, Origin, Record } from "../operators/record.js";
 import type { SluiceError } from "../operators/sluice-error.js";
 import type { Event, RefResult } from "./reference.js";
 
@@ -32,15 +33,41 @@ export class AckProbe implements AckHandle {
 }
 
 /** The Sluice record of a generated event, with a probe as its handle. */
-export function recordOf<T>(e: Event, value: T, probe: AckProbe): Record<T> {
+export function recordOf<T>(
+  e: Event,
+  value: T,
+  probe: AckProbe,
+  originOf: (topic: string, partition: number, offset: number) => Origin = (
+    topic,
+    partition,
+    offset,
+  ) => ({ topic, partition, offset }),
+): Record<T> {
   return {
     key: e.key,
     value,
     timestamp: e.t,
     headers: {},
-    origin: { topic: TOPIC, partition: e.partition, offset: e.id },
+    origin: originOf(TOPIC, e.partition, e.id),
     ack: probe,
   };
+}
+
+/**
+ * Origins linked to a source that owns partitions `0 … partitions - 1` from the start, as
+ * the memory and Kafka sources link theirs: `withWatermarks` then holds the watermark for
+ * an assigned partition that has sent nothing yet.
+ */
+export function ownedOrigins(
+  partitions: number,
+): (topic: string, partition: number, offset: number) => Origin {
+  const owned = Array.from({ length: partitions }, (_, partition) => ({
+    topic: TOPIC,
+    partition,
+  }));
+  return linkedOrigins({
+    assignments: () => of({ type: "assigned" as const, partitions: owned }),
+  });
 }
 
 /**
@@ -56,7 +83,11 @@ export function drive<T, O>(
   ) => Observable<O>,
   /** `"each"`: run the virtual clock out after every record; `"end"`: only after the last. */
   flush: "each" | "end" = "each",
+  /** Assigned partitions, told through linked origins; unset: plain origins. */
+  partitions?: number,
 ): { steps: O[][]; probes: AckProbe[]; error: unknown } {
+  const originOf =
+    partitions === undefined ? undefined : ownedOrigins(partitions);
   const scheduler = new VirtualTimeScheduler();
   const input = new Subject<Record<T>>();
   const steps: O[][] = [[]];
@@ -69,7 +100,7 @@ export function drive<T, O>(
   for (const e of events) {
     const probe = new AckProbe(e.id);
     probes.push(probe);
-    input.next(recordOf(e, valueOf(e), probe));
+    input.next(recordOf(e, valueOf(e), probe, originOf));
     if (flush === "each") scheduler.flush();
     steps.push([]);
   }

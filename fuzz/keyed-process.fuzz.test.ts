@@ -27,7 +27,7 @@ const canonical = (outputs: readonly RefTimerOutput[]): string[] =>
  * millisecond later. Compared, record by record, with the reference KeyedProcessFunction;
  * every input (acked when absorbed) and every held timer output must be settled.
  */
-function check(s: Scenario, delay: number): void {
+function check(s: Scenario, delay: number, told: boolean): void {
   const backend = memoryStateBackend();
   const run = drive(
     s.events,
@@ -63,6 +63,8 @@ function check(s: Scenario, delay: number): void {
           },
         }),
       ),
+    "each",
+    told ? s.partitions : undefined,
   );
   expect(run.error).toBeUndefined();
   const partitions = Array.from({ length: s.partitions }, (_, p) => p);
@@ -96,11 +98,11 @@ describe("fuzz: keyedProcess against a brute-force KeyedProcessFunction", () => 
   it("fires every event-time timer once, in the step Flink fires it, with the key's state then", async () => {
     await fc.assert(
       fc.asyncProperty(
-        scenarios({ announce: true, keyedPartitions: true }),
+        scenarios({ keyedPartitions: true }),
         fc.constantFrom(0, 1, 7, 50),
         async (s, delay) => {
           await yieldToVitest();
-          check(s, delay);
+          check(s, delay, true);
         },
       ),
       budget(100),
@@ -110,11 +112,14 @@ describe("fuzz: keyedProcess against a brute-force KeyedProcessFunction", () => 
   it("keeps state per input partition when one key arrives on several partitions", async () => {
     await fc.assert(
       fc.asyncProperty(
-        scenarios({ announce: true }),
+        fc.oneof(
+          scenarios().map((s) => ({ s, told: true })),
+          scenarios({ announce: true }).map((s) => ({ s, told: false })),
+        ),
         fc.constantFrom(0, 3),
-        async (s, delay) => {
+        async ({ s, told }, delay) => {
           await yieldToVitest();
-          check(s, delay);
+          check(s, delay, told);
         },
       ),
       budget(60),
