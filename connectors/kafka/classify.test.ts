@@ -13,6 +13,29 @@ const coded = (code: number, retriable?: boolean): Error =>
 
 const table: readonly [string, unknown, Classification][] = [
   [
+    "DeleteGroups with a non-empty group (68, not retriable though kafkajs says so)",
+    new kafkajs.KafkaJSDeleteGroupsError("Error in DeleteGroups", [
+      {
+        groupId: "g",
+        errorCode: 68,
+        error: coded(68, false) as kafkajs.KafkaJSError,
+      },
+    ]),
+    { code: "UNAVAILABLE", retryable: false },
+  ],
+  [
+    "DeleteGroups with a coordinator still loading (14)",
+    new kafkajs.KafkaJSDeleteGroupsError("Error in DeleteGroups", [
+      {
+        groupId: "g",
+        errorCode: 68,
+        error: coded(68, false) as kafkajs.KafkaJSError,
+      },
+      { groupId: "h", errorCode: 14, error: coded(14) as kafkajs.KafkaJSError },
+    ]),
+    { code: "UNAVAILABLE", retryable: true },
+  ],
+  [
     "NOT_LEADER_OR_FOLLOWER (6)",
     coded(6),
     { code: "UNAVAILABLE", retryable: true },

@@ -95,6 +95,19 @@ export function classifyKafkaError(error: unknown): Classification {
     const inner = classifyKafkaError(field(error, "cause"));
     return c(inner.code, inner.retryable && OUTAGE.has(inner.code));
   }
+  if (error instanceof kafkajs.KafkaJSDeleteGroupsError) {
+    // kafkajs marks it retriable whatever the groups said; the answer is in each group's
+    // error (NON_EMPTY_GROUP and GROUP_ID_NOT_FOUND will not change by waiting).
+    const groups = field(error, "groups");
+    const inner = (Array.isArray(groups) ? (groups as unknown[]) : []).map(
+      (g) =>
+        classifyKafkaError(
+          typeof g === "object" && g !== null ? field(g, "error") : undefined,
+        ),
+    );
+    const retry = inner.find((x) => x.retryable);
+    return retry ?? inner[0] ?? c("INTERNAL", false);
+  }
   if (error instanceof kafkajs.KafkaJSGroupCoordinatorNotFound)
     return c("UNAVAILABLE", true); // the coordinator's broker is down or moving
   if (error instanceof kafkajs.KafkaJSMetadataNotLoaded)

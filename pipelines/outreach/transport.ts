@@ -128,7 +128,9 @@ export function kafkaTransport(
       try {
         if (keep) return;
         await admin.deleteTopics(topicList(topics));
-        await admin.deleteGroups(groups);
+        // Clean-up only, as the other stack fixtures do: a group a member has not left yet
+        // (NON_EMPTY_GROUP) is left to the broker's group expiry.
+        await admin.deleteGroups(groups).catch(() => undefined);
       } finally {
         await admin.close();
       }
