@@ -15,7 +15,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
+import { a, docs, o, podSpec, type Obj } from "./rendered.js";
 // @ts-expect-error -- plain ESM script without types (k3s/validate.mjs)
 import * as validator from "./validate.mjs";
 
@@ -25,9 +25,6 @@ const { build, installTools } = validator as {
 };
 const root = join(import.meta.dirname, "..");
 
-type Obj = { [k: string]: unknown };
-const o = (v: unknown): Obj =>
-  v !== null && typeof v === "object" ? (v as Obj) : {};
 /** A manifest scalar as the pod sees it (numbers and booleans as written). */
 const str = (v: unknown): string =>
   typeof v === "string"
@@ -35,17 +32,7 @@ const str = (v: unknown): string =>
     : typeof v === "number" || typeof v === "boolean"
       ? `${v}`
       : (JSON.stringify(v) ?? "");
-const a = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const docs = (text: string): Obj[] =>
-  parseAllDocuments(text).map((d) => o(d.toJS()));
 const nameOf = (d: Obj): string => str(o(d["metadata"])["name"]);
-
-function podSpec(w: Obj): Obj {
-  const spec = o(w["spec"]);
-  return w["kind"] === "CronJob"
-    ? o(o(o(o(spec["jobTemplate"])["spec"])["template"])["spec"])
-    : o(o(spec["template"])["spec"]);
-}
 
 /** A container as its pod would start it: args, env and files, paths under `dir`. */
 export interface StartSpec {

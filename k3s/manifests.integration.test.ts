@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
 import { runtimeConfigSchema } from "../runtime/config.js";
 import { discoverPipelines } from "../runtime/pipelines.js";
+import { a, docs, o, podSpec, type Obj } from "./rendered.js";
 // @ts-expect-error -- plain ESM script without types (k3s/validate.mjs)
 import * as validator from "./validate.mjs";
 // @ts-expect-error -- plain ESM script without types (k3s/sync-avro.mjs)
@@ -25,23 +25,6 @@ const NOT_DEPLOYED = new Set(["demo-count", "outreach-simulators"]);
 /** Every job name registered by a pipelines/<name>/entry.ts (what `sluice run` accepts). */
 async function registeredJobs(): Promise<string[]> {
   return [...(await discoverPipelines()).jobs.keys()];
-}
-
-type Obj = { [k: string]: unknown };
-const o = (v: unknown): Obj =>
-  v !== null && typeof v === "object" ? (v as Obj) : {};
-const a = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-
-function docs(text: string): Obj[] {
-  return parseAllDocuments(text).map((d) => o(d.toJS()));
-}
-
-/** The pod spec of a workload (Deployment, StatefulSet, CronJob, Job). */
-function podSpec(w: Obj): Obj {
-  const spec = o(w["spec"]);
-  return w["kind"] === "CronJob"
-    ? o(o(o(o(spec["jobTemplate"])["spec"])["template"])["spec"])
-    : o(o(spec["template"])["spec"]);
 }
 
 interface JobContainer {
